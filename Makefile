@@ -1,0 +1,59 @@
+# The two commands a newcomer needs:
+#   make run   the whole pipeline on the embedded default (DuckDB + a local lake folder)
+#   make test  every test: linters, pytest (loader, end to end), dbt build with its tests
+# Both create .venv and install the pinned dependencies on first use.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAKE ?= $(or $(DAP_LAKE),lake)
+SAMPLE_DIR ?= build/sample
+export DAP_LAKE := $(LAKE)
+
+.PHONY: help setup run sample load build summary test lint lint-python lint-sql pytest clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+profiles.yml:
+	cp profiles.yml.example $@
+
+setup: $(STAMP) profiles.yml ## create .venv with the pinned dependencies and ./profiles.yml
+
+run: setup ## sample workbooks -> lake -> dbt build -> yearly table
+	$(BIN)/dap sample --out $(SAMPLE_DIR)
+	$(BIN)/dap load $(SAMPLE_DIR)/*.xls $(SAMPLE_DIR)/*.xlsx --lake $(LAKE)
+	$(BIN)/dbt build
+	$(BIN)/dap summary --lake $(LAKE)
+
+test: setup lint pytest ## every test: linters, then pytest (which runs dbt build end to end)
+
+lint: lint-python lint-sql ## ruff, mypy and sqlfluff
+
+lint-python: setup
+	$(BIN)/ruff check scripts tests/python
+	$(BIN)/ruff format --check scripts tests/python
+	$(BIN)/mypy
+
+# sqlfluff's dbt templater compiles the project; give it a throwaway lake.
+lint-sql: setup
+	@mkdir -p build/lint-lake
+	DAP_LAKE=build/lint-lake $(BIN)/sqlfluff lint models macros tests analyses
+
+pytest: setup
+	$(BIN)/pytest
+
+clean: ## remove the local lake, generated workbooks and dbt artifacts (keeps .venv)
+	rm -rf lake build target logs

@@ -1,0 +1,33 @@
+with
+
+daily_metrics as (
+
+    select * from {{ ref('int_daily_metrics_deduplicated') }}
+
+),
+
+final as (
+
+    select
+        date,
+        {{ year_of('date') }} as year,
+        {{ month_start('date') }} as month_start_date,
+        calls_offered,
+        calls_handled,
+        calls_abandoned,
+        calls_offered - calls_handled - calls_abandoned
+            as calls_neither_handled_nor_abandoned,
+        round(100 * {{ divide('calls_handled', 'calls_offered') }}, 2) as calls_handled_pct,
+        round(100 * {{ divide('calls_abandoned', 'calls_offered') }}, 2) as calls_abandoned_pct,
+        service_level,
+        avg_speed_of_answer_seconds,
+        calls_handled + calls_abandoned > calls_offered as is_over_accounted,
+        extracts_reporting_date,
+        source_file_name,
+        source_file_sha256,
+        ingested_at
+    from daily_metrics
+
+)
+
+select * from final

@@ -1,0 +1,110 @@
+"""Turning one spreadsheet cell into one typed value.
+
+Each parser returns ``(value, problem)``: the typed value, or ``None`` and a short
+description of why the cell could not be read (the value as received is quoted in it).
+An empty cell is ``(None, None)``: missing, not unreadable. Business rules (negative
+counts, handled above offered, ...) are not checked here; dbt routes those.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from dap.schema import Kind
+
+ParseResult = tuple[object, str | None]
+
+EXCEL_EPOCH = date(1899, 12, 30)
+"""Day zero of Excel's 1900 date system (serial 1 is 1900-01-01, allowing for its leap-year bug)."""
+_MAX_SERIAL = 2_958_465  # 9999-12-31
+_ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+_QUOTE_LIMIT = 40
+
+
+def quote(value: object) -> str:
+    """The value as received, shortened for messages."""
+    text = repr(value) if not isinstance(value, str) else repr(value.strip())
+    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 4] + "...'"
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def parse_date(value: object) -> ParseResult:  # noqa: PLR0911 - one return per cell type
+    if is_blank(value):
+        return None, None
+    if isinstance(value, datetime):
+        if value.time() != datetime.min.time():
+            return None, f"{quote(value)} has a time of day, not a calendar date"
+        return value.date(), None
+    if isinstance(value, date):
+        return value, None
+    if isinstance(value, bool):
+        return None, f"{quote(value)} is not a date"
+    if isinstance(value, int | float):
+        return _from_serial(float(value))
+    if isinstance(value, str):
+        match = _ISO_DATE.match(value.strip())
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups())), None
+            except ValueError:
+                return None, f"{quote(value)} is not a valid calendar date"
+    return None, f"{quote(value)} is not a date (expected an Excel date or YYYY-MM-DD)"
+
+
+def _from_serial(serial: float) -> ParseResult:
+    if not math.isfinite(serial) or not serial.is_integer() or not 1 <= serial <= _MAX_SERIAL:
+        return None, f"{quote(serial)} is not an Excel date serial"
+    return EXCEL_EPOCH + timedelta(days=int(serial)), None
+
+
+def _number_from_text(text: str) -> float | None:
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    scale = 1.0
+    if cleaned.endswith("%"):
+        cleaned, scale = cleaned[:-1], 0.01
+    try:
+        number = float(cleaned)
+    except ValueError:
+        return None
+    return number * scale if math.isfinite(number) else None
+
+
+def parse_number(value: object) -> ParseResult:
+    if is_blank(value):
+        return None, None
+    if isinstance(value, bool):
+        return None, f"{quote(value)} is not a number"
+    if isinstance(value, int | float):
+        number: float | None = float(value)
+        if number is not None and not math.isfinite(number):
+            number = None
+    elif isinstance(value, str):
+        number = _number_from_text(value)
+    else:
+        number = None
+    if number is None:
+        return None, f"{quote(value)} is not a number"
+    return number, None
+
+
+def parse_count(value: object) -> ParseResult:
+    number, problem = parse_number(value)
+    if number is None:
+        return None, problem
+    assert isinstance(number, float)
+    if not number.is_integer():
+        return None, f"{quote(value)} is not a whole number"
+    return int(number), None
+
+
+PARSERS: dict[Kind, Callable[[object], ParseResult]] = {
+    "date": parse_date,
+    "count": parse_count,
+    "number": parse_number,
+}

@@ -1,0 +1,188 @@
+"""The ``dap`` command: one entry point for getting data into the lake.
+
+Exit status: 0 on success, 1 when the input or the lake is at fault (the message says
+which file, sheet, row and column), 2 for a mistake on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from dap import __version__
+from dap.errors import DapError
+
+LAKE_HELP = (
+    "the lake: a local folder or s3://bucket/prefix (default: $DAP_LAKE if set, else ./lake)"
+)
+
+
+def _say(message: str) -> None:
+    """Progress goes to stderr so stdout stays clean for the summary."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from dap.sample import write_sample  # noqa: PLC0415 - keep `dap --help` fast
+
+    files = write_sample(args.out, seed=args.seed, start=args.start, end=args.end)
+    for f in files:
+        sys.stdout.write(f"{f.path}  {f.first_date} to {f.last_date}  {f.rows:,} rows\n")
+    sys.stdout.write(f"wrote {len(files)} sample workbook(s) to {args.out}\n")
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from dap.fetch import fetch_export  # noqa: PLC0415
+
+    path = fetch_export(
+        args.out, args.url, timeout=args.timeout, retries=args.retries, progress=_say
+    )
+    sys.stdout.write(f"{path}\n")
+    return 0
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from dap.lake import open_lake, resolve_lake_uri  # noqa: PLC0415
+    from dap.load import load_workbooks  # noqa: PLC0415
+
+    lake = open_lake(resolve_lake_uri(args.lake))
+    _say(f"loading {len(args.workbooks)} workbook(s) into {lake.uri}")
+    summary = load_workbooks(args.workbooks, lake, progress=_say)
+    sys.stdout.write(f"loaded: {summary.describe()}\n")
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from dap.lake import resolve_lake_uri  # noqa: PLC0415
+    from dap.summary import format_summary, read_summary  # noqa: PLC0415
+
+    sys.stdout.write(format_summary(read_summary(resolve_lake_uri(args.lake))) + "\n")
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dap",
+        description=(
+            "Vancouver 3-1-1 contact centre data platform: get the City's Excel extracts "
+            "into the lake, where dbt picks them up."
+        ),
+        epilog=(
+            "Typical use: dap fetch --out downloads && dap load downloads/*.xlsx && dbt build. "
+            "See README.md."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"dap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sample = sub.add_parser(
+        "sample",
+        help="write deterministic synthetic workbooks shaped like the City's export",
+        description=(
+            "Write one .xlsx workbook per year plus a legacy .xls for the earliest year, with "
+            "realistic weekday/weekend volumes and the quirks of the real export (missing "
+            "days, over-accounted days, text dates, lowercase headers, extra sheets) and one "
+            "planted data-entry error for the quarantine. The same seed gives the same bytes."
+        ),
+    )
+    sample.add_argument("--out", type=Path, required=True, help="folder to write into")
+    sample.add_argument("--seed", type=int, default=311, help="random seed (default 311)")
+    sample.add_argument(
+        "--start",
+        type=_iso_date,
+        default=date(2020, 1, 1),
+        help="first day, YYYY-MM-DD (default 2020-01-01)",
+    )
+    sample.add_argument(
+        "--end",
+        type=_iso_date,
+        default=date(2024, 9, 30),
+        help="last day, YYYY-MM-DD (default 2024-09-30)",
+    )
+    sample.set_defaults(func=_cmd_sample)
+
+    from dap.fetch import DEFAULT_URL  # noqa: PLC0415
+
+    fetch = sub.add_parser(
+        "fetch",
+        help="download the dataset export (.xlsx) from the City's open data portal",
+        description=(
+            "Download the 3-1-1 contact centre metrics export as .xlsx, with a timeout, "
+            "retries with exponential backoff, and a check that the bytes are a workbook. "
+            "Writes OUT/3-1-1-contact-centre-metrics.xlsx atomically and prints its path."
+        ),
+    )
+    fetch.add_argument("--out", type=Path, required=True, help="folder to write into")
+    fetch.add_argument("--url", default=DEFAULT_URL, help=f"export URL (default {DEFAULT_URL})")
+    fetch.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)"
+    )
+    fetch.add_argument(
+        "--retries",
+        type=int,
+        default=4,
+        help="attempts after the first on network errors, 429 and 5xx (default 4)",
+    )
+    fetch.set_defaults(func=_cmd_fetch)
+
+    load = sub.add_parser(
+        "load",
+        help="check workbooks and land them in the lake's landing and raw zones",
+        description=(
+            "Check every WORKBOOK (.xlsx or .xls) and land it: original bytes to "
+            "landing/ (content-addressed by sha256), typed Parquet partitioned by year to "
+            "raw/, a manifest to _manifests/. Every sheet with the metric columns is read; "
+            "headers match ignoring case, spaces and underscores. A workbook already landed "
+            "is skipped. A whole-file problem in any workbook (not a workbook, no sheet "
+            "with the required columns, a required column missing, no data rows, a date "
+            "column that cannot be read) stops the load before anything is written. "
+            "Values that cannot be read land as null with the reason in load_issues; dbt "
+            "routes such rows to the quarantine."
+        ),
+    )
+    load.add_argument("workbooks", nargs="+", type=Path, metavar="WORKBOOK")
+    load.add_argument("--lake", help=LAKE_HELP)
+    load.set_defaults(func=_cmd_load)
+
+    summary = sub.add_parser(
+        "summary",
+        help="print the yearly calls-handled table from the local warehouse",
+        description=(
+            "Print calls offered, calls handled, the calls-handled percentage, service "
+            "level and speed of answer by year from the trusted marts that `dbt build` "
+            "wrote to LAKE/warehouse.duckdb, with the count of quarantined rows."
+        ),
+    )
+    summary.add_argument("--lake", help=LAKE_HELP)
+    summary.set_defaults(func=_cmd_summary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except DapError as exc:
+        sys.stderr.write(f"dap {args.command}: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"dap {args.command}: interrupted\n")
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""``dap load``: workbooks into the landing and raw zones.
+
+For every workbook, in the order given:
+
+1. read its bytes and hash them (sha256); a workbook whose manifest is already in the
+   lake is skipped as unchanged, so loading the same file again changes nothing;
+2. parse and check it (:mod:`dap.workbook`). Every workbook is checked before anything
+   is written, so a whole-file problem in any of them leaves the lake as it was;
+3. write the original bytes to ``landing/<dataset>/<sha256>.<ext>`` (content-addressed,
+   never overwritten), then one Parquet file per year to
+   ``raw/<dataset>/year=YYYY/<sha256>.parquet``, then the manifest
+   ``_manifests/<dataset>/<sha256>.json``, which marks the workbook as loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dap import __version__
+from dap.errors import Location, WorkbookError
+from dap.lake import LANDING, MANIFESTS, RAW, Lake
+from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
+from dap.workbook import ParsedWorkbook, parse_workbook
+
+Progress = Callable[[str], None]
+Clock = Callable[[], datetime]
+
+_CONTENT_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xls": "application/vnd.ms-excel",
+}
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    sha256: str
+    status: str  # "landed" or "unchanged"
+    rows: int = 0
+    partitions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadSummary:
+    lake: str
+    files: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def landed(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "landed"]
+
+    @property
+    def unchanged(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "unchanged"]
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.landed)
+
+    @property
+    def partitions_written(self) -> int:
+        return sum(len(f.partitions) for f in self.landed)
+
+    def describe(self) -> str:
+        return (
+            f"{len(self.files)} file(s): {len(self.landed)} landed, "
+            f"{len(self.unchanged)} skipped as unchanged; {self.rows:,} rows; "
+            f"{self.partitions_written} partition file(s) written to {self.lake}"
+        )
+
+
+def manifest_key(sha256: str) -> str:
+    return f"{MANIFESTS}/{DATASET}/{sha256}.json"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_workbooks(
+    paths: Sequence[Path],
+    lake: Lake,
+    *,
+    progress: Progress = lambda _message: None,
+    clock: Clock = _utc_now,
+) -> LoadSummary:
+    summary = LoadSummary(lake.uri)
+    pending: list[tuple[Path, str, bytes, ParsedWorkbook]] = []
+    seen: set[str] = set()
+    total = len(paths)
+
+    for number, path in enumerate(paths, start=1):
+        data = _read(path)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if sha256 in seen or lake.exists(manifest_key(sha256)):
+            summary.files.append(FileOutcome(path.name, sha256, "unchanged"))
+            progress(f"[{number}/{total}] {path.name}: unchanged (sha256 {sha256[:12]}), skipped")
+            continue
+        seen.add(sha256)
+        parsed = parse_workbook(path.name, data)
+        sheets = ", ".join(f"{s.name!r} {s.rows:,} rows" for s in parsed.sheets)
+        progress(f"[{number}/{total}] {path.name}: checked ({sheets})")
+        pending.append((path, sha256, data, parsed))
+
+    previous: datetime | None = None
+    for number, (path, sha256, data, parsed) in enumerate(pending, start=1):
+        ingested_at = _next_instant(clock(), previous)
+        previous = ingested_at
+        outcome = _write(lake, path, sha256, data, parsed, ingested_at)
+        summary.files.append(outcome)
+        progress(
+            f"[{number}/{len(pending)}] {path.name}: landed {outcome.rows:,} rows "
+            f"in {len(outcome.partitions)} partition(s)"
+        )
+    order = {p.name: i for i, p in enumerate(paths)}
+    summary.files.sort(key=lambda f: order.get(f.name, 0))
+    return summary
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(Location(str(path)), f"cannot read the file ({exc.strerror})") from exc
+
+
+def _next_instant(now: datetime, previous: datetime | None) -> datetime:
+    """Millisecond timestamps, strictly increasing within one run, so file order decides ties."""
+    instant = now.astimezone(UTC).replace(tzinfo=None)
+    instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    if previous is not None and instant <= previous:
+        instant = previous + timedelta(milliseconds=1)
+    return instant
+
+
+def _partition_name(year: int | None) -> str:
+    return f"{PARTITION_COLUMN}={NULL_PARTITION if year is None else year}"
+
+
+def _write(
+    lake: Lake,
+    path: Path,
+    sha256: str,
+    data: bytes,
+    parsed: ParsedWorkbook,
+    ingested_at: datetime,
+) -> FileOutcome:
+    suffix = path.suffix.lower() if path.suffix.lower() in _CONTENT_TYPES else ".bin"
+    landing_key = f"{LANDING}/{DATASET}/{sha256}{suffix}"
+    if not lake.exists(landing_key):
+        content_type = _CONTENT_TYPES.get(suffix, "application/octet-stream")
+        lake.write_bytes(landing_key, data, content_type)
+
+    table = parsed.to_arrow(sha256)
+    table = table.append_column(
+        pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
+        pa.array([ingested_at] * table.num_rows, pa.timestamp("ms")),
+    ).cast(RAW_SCHEMA)
+    years = pa.array(parsed.years, pa.int32())
+
+    outcome = FileOutcome(path.name, sha256, "landed", rows=table.num_rows)
+    rows_per_partition: dict[str, int] = {}
+    for year in sorted({y for y in parsed.years if y is not None}) + (
+        [None] if None in parsed.years else []
+    ):
+        mask = pc.is_null(years) if year is None else pc.equal(years, year)
+        part = table.filter(mask)
+        key = f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet"
+        lake.write_bytes(key, _parquet_bytes(part), "application/vnd.apache.parquet")
+        outcome.partitions.append(key)
+        rows_per_partition[_partition_name(year)] = part.num_rows
+
+    manifest = {
+        "dataset": DATASET,
+        "file_name": path.name,
+        "sha256": sha256,
+        "size_bytes": len(data),
+        "ingested_at": ingested_at.isoformat(timespec="milliseconds") + "Z",
+        "loader_version": __version__,
+        "landing_key": landing_key,
+        "sheets": [
+            {
+                "name": s.name,
+                "header_row": s.header_row,
+                "rows": s.rows,
+                "rows_with_issues": s.rows_with_issues,
+            }
+            for s in parsed.sheets
+        ],
+        "skipped_sheets": parsed.skipped_sheets,
+        "rows": table.num_rows,
+        "rows_per_partition": rows_per_partition,
+        "raw_keys": outcome.partitions,
+    }
+    body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    lake.write_bytes(manifest_key(sha256), body, "application/json")
+    return outcome
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="snappy", write_statistics=True)
+    return sink.getvalue()

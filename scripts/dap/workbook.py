@@ -1,0 +1,226 @@
+"""Reading one workbook: find the sheets that carry the metrics and type every cell.
+
+Whole-file problems raise :class:`~dap.errors.WorkbookError` naming file, sheet, row
+and column. Problems with single values do not stop the load: the value lands as null
+in its typed column and is described in ``load_issues``, so dbt can route the row.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from dap.cells import PARSERS, is_blank, quote
+from dap.errors import Location, WorkbookError
+from dap.schema import DATE_COLUMN, HEADER_INDEX, METRIC_COLUMNS, MetricColumn, normalise_header
+
+HEADER_SEARCH_ROWS = 20
+"""How far down a sheet the header row may start (title rows above it are allowed)."""
+UNREADABLE_DATE_SHARE = 0.5
+"""Above this share of unreadable dates the column, not the rows, is considered broken."""
+
+
+def column_letter(index: int) -> str:
+    """Excel's name for a 0-based column index (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+@dataclass
+class SheetResult:
+    name: str
+    header_row: int
+    rows: int = 0
+    rows_with_issues: int = 0
+
+
+@dataclass
+class ParsedWorkbook:
+    """A workbook that passed the whole-file checks, as typed columns (no ingest time yet)."""
+
+    file_name: str
+    sheets: list[SheetResult]
+    columns: dict[str, list[object]]
+    skipped_sheets: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.columns[DATE_COLUMN.raw_name])
+
+    def to_arrow(self, sha256: str) -> pa.Table:
+        """The rows as an Arrow table in raw-zone column order, minus ``ingested_at``."""
+        n = self.rows
+        data = {c.raw_name: self.columns[c.raw_name] for c in METRIC_COLUMNS}
+        data["load_issues"] = self.columns["load_issues"]
+        data["source_file_name"] = [self.file_name] * n
+        data["source_file_sha256"] = [sha256] * n
+        data["source_sheet"] = self.columns["source_sheet"]
+        data["source_row_number"] = self.columns["source_row_number"]
+        return pa.table(data)
+
+    @property
+    def years(self) -> list[int | None]:
+        dates = self.columns[DATE_COLUMN.raw_name]
+        return [d.year if isinstance(d, date) else None for d in dates]
+
+
+def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
+    """Parse workbook bytes (.xlsx, .xls, .xlsb or .ods, detected from the content)."""
+    where = Location(file_name)
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except CalamineError as exc:
+        raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
+    except Exception as exc:  # calamine raises plain errors for some damaged files
+        raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
+
+    result = ParsedWorkbook(file_name, [], {name: [] for name in _column_names()})
+    for meta in book.sheets_metadata:
+        if meta.typ != SheetTypeEnum.WorkSheet or meta.visible != SheetVisibleEnum.Visible:
+            result.skipped_sheets.append(meta.name)
+            continue
+        try:
+            rows = book.get_sheet_by_name(meta.name)
+            # The grid from A1, so positions are Excel's: iter_rows() starts at row 1 but
+            # drops empty columns on the left, and `start` is where the data begins
+            # (python-calamine #177), so offsetting iter_rows() by `start` miscounts rows.
+            start = None if rows.start is None else (0, 0)
+            grid = iter(rows.to_python(skip_empty_area=False))
+            sheet = _read_sheet(file_name, meta.name, start, grid, result)
+        except CalamineError as exc:
+            raise WorkbookError(Location(file_name, meta.name), f"cannot be read ({exc})") from exc
+        if sheet is None:
+            result.skipped_sheets.append(meta.name)
+        else:
+            result.sheets.append(sheet)
+
+    if not result.sheets:
+        wanted = ", ".join(c.label for c in METRIC_COLUMNS if c.required)
+        raise WorkbookError(
+            where, f"no sheet has the required columns ({wanted}); sheets: {_names(book)}"
+        )
+    if result.rows == 0:
+        sheets = ", ".join(repr(s.name) for s in result.sheets)
+        raise WorkbookError(where, f"no data rows under the header (sheets {sheets})")
+    return result
+
+
+def _column_names() -> list[str]:
+    return [c.raw_name for c in METRIC_COLUMNS] + [
+        "load_issues",
+        "source_sheet",
+        "source_row_number",
+    ]
+
+
+def _names(book: CalamineWorkbook) -> str:
+    return ", ".join(repr(m.name) for m in book.sheets_metadata) or "none"
+
+
+def _find_header(
+    file_name: str, sheet: str, first_row: int, first_col: int, rows: Iterator[Sequence[object]]
+) -> tuple[int, dict[MetricColumn, int]] | None:
+    """Row number and column positions of the header, or None for a sheet without metrics."""
+    for offset, cells in enumerate(rows):
+        if offset >= HEADER_SEARCH_ROWS:
+            return None
+        found: dict[MetricColumn, int] = {}
+        for index, cell in enumerate(cells):
+            column = HEADER_INDEX.get(normalise_header(cell)) if isinstance(cell, str) else None
+            if column is None:
+                continue
+            row_number = first_row + offset + 1
+            if column in found:
+                first, second = (column_letter(first_col + i) for i in (found[column], index))
+                raise WorkbookError(
+                    Location(file_name, sheet, row_number, column.label),
+                    f"the header appears twice, in columns {first} and {second}",
+                )
+            found[column] = index
+        if DATE_COLUMN in found and len(found) >= 2:
+            row_number = first_row + offset + 1
+            missing = [c for c in METRIC_COLUMNS if c.required and c not in found]
+            if missing:
+                raise WorkbookError(
+                    Location(file_name, sheet, row_number, missing[0].label),
+                    "required column missing: " + ", ".join(repr(c.label) for c in missing),
+                )
+            return row_number, found
+    return None
+
+
+def _read_sheet(
+    file_name: str,
+    sheet: str,
+    start: tuple[int, int] | None,
+    rows: Iterator[Sequence[object]],
+    out: ParsedWorkbook,
+) -> SheetResult | None:
+    if start is None:
+        return None
+    first_row, first_col = start
+    header = _find_header(file_name, sheet, first_row, first_col, rows)
+    if header is None:
+        return None
+    header_row, positions = header
+    result = SheetResult(sheet, header_row)
+    date_problems: list[tuple[int, str]] = []
+    dates_seen = 0
+
+    for offset, cells in enumerate(rows):
+        row_number = header_row + offset + 1
+        values = [cells[i] if i < len(cells) else None for i in positions.values()]
+        if all(is_blank(v) for v in values):
+            continue
+        issues: list[str] = []
+        for column, raw in zip(positions, values, strict=True):
+            value, problem = PARSERS[column.kind](raw)
+            out.columns[column.raw_name].append(value)
+            if problem is not None:
+                letter = column_letter(first_col + positions[column])
+                issues.append(f"{column.label} ({letter}{row_number}): {problem}")
+                if column is DATE_COLUMN:
+                    date_problems.append((row_number, quote(raw)))
+            if column is DATE_COLUMN and not is_blank(raw):
+                dates_seen += 1
+        for column in METRIC_COLUMNS:
+            if column not in positions:
+                out.columns[column.raw_name].append(None)
+        out.columns["load_issues"].append("; ".join(issues) if issues else None)
+        out.columns["source_sheet"].append(sheet)
+        out.columns["source_row_number"].append(row_number)
+        result.rows += 1
+        result.rows_with_issues += bool(issues)
+
+    _check_date_column(file_name, sheet, positions, first_col, dates_seen, date_problems)
+    return result
+
+
+def _check_date_column(
+    file_name: str,
+    sheet: str,
+    positions: dict[MetricColumn, int],
+    first_col: int,
+    dates_seen: int,
+    problems: Sequence[tuple[int, str]],
+) -> None:
+    """A date column where most values are unreadable is a whole-file problem."""
+    if not problems or len(problems) <= dates_seen * UNREADABLE_DATE_SHARE:
+        return
+    row, value = problems[0]
+    letter = column_letter(first_col + positions[DATE_COLUMN])
+    raise WorkbookError(
+        Location(file_name, sheet, row, DATE_COLUMN.label),
+        f"the date column ({letter}) cannot be read: {len(problems)} of {dates_seen} values "
+        f"are not dates, the first is {value}; "
+        "dates must be Excel dates or text as YYYY-MM-DD",
+    )

@@ -1,0 +1,63 @@
+"""Fixtures shared by the test modules: the real dataset and running dbt."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support import BIN, REAL_CSV, REPO_ROOT, DbtResult, DbtRunner
+
+
+@pytest.fixture
+def real_csv() -> Path:
+    if not REAL_CSV.is_file():
+        pytest.skip(f"real dataset not found at {REAL_CSV} (see ../shared/data/README.md)")
+    return REAL_CSV
+
+
+@pytest.fixture(scope="session")
+def dbt_profiles_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documented profile, used as shipped (profiles.yml.example)."""
+    directory = tmp_path_factory.mktemp("profiles")
+    shutil.copy(REPO_ROOT / "profiles.yml.example", directory / "profiles.yml")
+    return directory
+
+
+@pytest.fixture
+def run_dbt(tmp_path: Path, dbt_profiles_dir: Path) -> DbtRunner:
+    """Run the dbt CLI from the repo root against a given lake, artifacts kept in tmp_path."""
+
+    def run(*args: str, lake: Path, check: bool = True) -> DbtResult:
+        target = tmp_path / "dbt-target"
+        env = {
+            **os.environ,
+            "DAP_LAKE": str(lake),
+            "DBT_PROFILES_DIR": str(dbt_profiles_dir),
+            "DBT_TARGET_PATH": str(target),
+            "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        env.pop("DBT_TARGET", None)
+        proc = subprocess.run(
+            [str(BIN / "dbt"), *args],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        results_file = target / "run_results.json"
+        run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
+        results_file.unlink(missing_ok=True)
+        result = DbtResult(proc.returncode, proc.stdout + proc.stderr, run_results)
+        if check and proc.returncode != 0:
+            pytest.fail(f"dbt {' '.join(args)} failed:\n{result.output[-6000:]}")
+        return result
+
+    return run

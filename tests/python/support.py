@@ -1,0 +1,36 @@
+"""Helpers shared by the test modules (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REAL_CSV = REPO_ROOT.parent / "shared" / "data" / "3-1-1-contact-centre-metrics.csv"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class DbtResult:
+    returncode: int
+    output: str
+    run_results: dict
+
+    def statuses(self) -> dict[str, str]:
+        return {r["unique_id"]: r["status"] for r in self.run_results.get("results", [])}
+
+
+DbtRunner = Callable[..., DbtResult]
+
+
+def run_dap(*args: str, lake: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if lake is not None:
+        env["DAP_LAKE"] = str(lake)
+    return subprocess.run(
+        [str(BIN / "dap"), *args], capture_output=True, text=True, env=env, check=False
+    )
