@@ -18,10 +18,14 @@ from dap.schema import Kind
 ParseResult = tuple[object, str | None]
 
 EXCEL_EPOCH = date(1899, 12, 30)
-"""Day zero of Excel's 1900 date system (serial 1 is 1900-01-01, allowing for its leap-year bug)."""
+"""Day zero of Excel's 1900 date system for serials from 61 (1900-03-01) on; below that
+Excel counts a 29 February 1900 that never was, so those serials are not read as dates."""
+_MIN_SERIAL = 61
 _MAX_SERIAL = 2_958_465  # 9999-12-31
 _ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _QUOTE_LIMIT = 40
+_INT64 = range(-(2**63), 2**63)
+"""Counts land as int64; a larger whole number is unreadable, not a crash when writing."""
 
 
 def quote(value: object) -> str:
@@ -58,7 +62,8 @@ def parse_date(value: object) -> ParseResult:  # noqa: PLR0911 - one return per 
 
 
 def _from_serial(serial: float) -> ParseResult:
-    if not math.isfinite(serial) or not serial.is_integer() or not 1 <= serial <= _MAX_SERIAL:
+    in_range = _MIN_SERIAL <= serial <= _MAX_SERIAL
+    if not math.isfinite(serial) or not serial.is_integer() or not in_range:
         return None, f"{quote(serial)} is not an Excel date serial"
     return EXCEL_EPOCH + timedelta(days=int(serial)), None
 
@@ -100,6 +105,8 @@ def parse_count(value: object) -> ParseResult:
     assert isinstance(number, float)
     if not number.is_integer():
         return None, f"{quote(value)} is not a whole number"
+    if int(number) not in _INT64:
+        return None, f"{quote(value)} is too large for a count"
     return int(number), None
 
 

@@ -26,6 +26,9 @@ MANIFESTS = "_manifests"
 class Lake(Protocol):
     uri: str
 
+    def check_ready(self) -> None:
+        """Raise LakeError if the lake cannot be reached, before any work is done."""
+
     def exists(self, key: str) -> bool: ...
 
     def read_bytes(self, key: str) -> bytes: ...
@@ -62,6 +65,10 @@ class LocalLake:
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*key.split("/"))
+
+    def check_ready(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise LakeError(f"{self.root}: the lake must be a folder, and this is a file")
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -107,8 +114,20 @@ class S3Lake:
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    def check_ready(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            reason = "does not exist" if code in {"404", "NoSuchBucket"} else f"refused ({code})"
+            raise LakeError(f"s3://{self.bucket}: bucket {reason}") from exc
+        except BotoCoreError as exc:
+            raise LakeError(f"s3://{self.bucket}: cannot reach the bucket ({exc})") from exc
+
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
@@ -116,30 +135,32 @@ class S3Lake:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 return False
             raise self._error("read", key, exc) from exc
+        except BotoCoreError as exc:  # no credentials, endpoint unreachable, ...
+            raise self._error("read", key, exc) from exc
         return True
 
     def read_bytes(self, key: str) -> bytes:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
             data: bytes = body.read()
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise self._error("read", key, exc) from exc
         return data
 
     def write_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         try:
             self.client.put_object(
                 Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise self._error("write", key, exc) from exc
 
     def list_keys(self, prefix: str) -> list[str]:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         full = self._key(prefix)
         strip = len(self.prefix) + 1 if self.prefix else 0
@@ -149,7 +170,7 @@ class S3Lake:
                 Bucket=self.bucket, Prefix=full
             ):
                 keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise self._error("list", prefix, exc) from exc
         return sorted(keys)
 

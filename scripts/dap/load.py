@@ -94,8 +94,9 @@ def load_workbooks(
     progress: Progress = lambda _message: None,
     clock: Clock = _utc_now,
 ) -> LoadSummary:
+    lake.check_ready()
     summary = LoadSummary(lake.uri)
-    pending: list[tuple[Path, str, bytes, ParsedWorkbook]] = []
+    pending: list[tuple[int, Path, str, bytes, ParsedWorkbook]] = []
     seen: set[str] = set()
     total = len(paths)
 
@@ -110,16 +111,16 @@ def load_workbooks(
         parsed = parse_workbook(path.name, data)
         sheets = ", ".join(f"{s.name!r} {s.rows:,} rows" for s in parsed.sheets)
         progress(f"[{number}/{total}] {path.name}: checked ({sheets})")
-        pending.append((path, sha256, data, parsed))
+        pending.append((number, path, sha256, data, parsed))
 
     previous: datetime | None = None
-    for number, (path, sha256, data, parsed) in enumerate(pending, start=1):
+    for number, path, sha256, data, parsed in pending:
         ingested_at = _next_instant(clock(), previous)
         previous = ingested_at
         outcome = _write(lake, path, sha256, data, parsed, ingested_at)
         summary.files.append(outcome)
         progress(
-            f"[{number}/{len(pending)}] {path.name}: landed {outcome.rows:,} rows "
+            f"[{number}/{total}] {path.name}: landed {outcome.rows:,} rows "
             f"in {len(outcome.partitions)} partition(s)"
         )
     order = {p.name: i for i, p in enumerate(paths)}

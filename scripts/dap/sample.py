@@ -48,17 +48,12 @@ from pathlib import Path
 
 from dap.errors import DapError
 from dap.excel_writer import Cell, write_xls, write_xlsx
+from dap.schema import METRIC_COLUMNS
 
-HEADER: tuple[str, ...] = (
-    "Date",
-    "CallsOffered",
-    "CallsHandled",
-    "CallsAbandoned",
-    "AverageSpeedofAnswer",
-    "ServiceLevel",
-    "BI_ID",
-)
-LOWERCASE_HEADER: tuple[str, ...] = tuple(name.lower() for name in HEADER)
+HEADER: tuple[str, ...] = tuple(column.label for column in METRIC_COLUMNS)
+"""The export's header labels, in its column order."""
+LOWERCASE_HEADER: tuple[str, ...] = tuple(column.raw_name for column in METRIC_COLUMNS)
+"""The API's field names, as some downloads carry them."""
 
 MISSING_DAYS: tuple[date, ...] = (date(2021, 3, 7), date(2023, 3, 8))
 PLANTED_HANDLED_EXCEEDS_OFFERED = date(2023, 6, 14)

@@ -90,12 +90,10 @@ def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
             continue
         try:
             rows = book.get_sheet_by_name(meta.name)
-            # The grid from A1, so positions are Excel's: iter_rows() starts at row 1 but
-            # drops empty columns on the left, and `start` is where the data begins
-            # (python-calamine #177), so offsetting iter_rows() by `start` miscounts rows.
-            start = None if rows.start is None else (0, 0)
-            grid = iter(rows.to_python(skip_empty_area=False))
-            sheet = _read_sheet(file_name, meta.name, start, grid, result)
+            # The whole grid from A1, so list positions are Excel's rows and columns
+            # (iter_rows() drops empty leading columns: python-calamine #177).
+            grid = [] if rows.start is None else rows.to_python(skip_empty_area=False)
+            sheet = _read_sheet(file_name, meta.name, iter(grid), result)
         except CalamineError as exc:
             raise WorkbookError(Location(file_name, meta.name), f"cannot be read ({exc})") from exc
         if sheet is None:
@@ -127,48 +125,48 @@ def _names(book: CalamineWorkbook) -> str:
 
 
 def _find_header(
-    file_name: str, sheet: str, first_row: int, first_col: int, rows: Iterator[Sequence[object]]
+    file_name: str, sheet: str, rows: Iterator[Sequence[object]]
 ) -> tuple[int, dict[MetricColumn, int]] | None:
-    """Row number and column positions of the header, or None for a sheet without metrics."""
+    """Row number and column positions of the header, or None for a sheet without metrics.
+
+    A row naming at least two of the metric columns is the header; the sheet must then
+    have every required column, each once.
+    """
     for offset, cells in enumerate(rows):
         if offset >= HEADER_SEARCH_ROWS:
             return None
-        found: dict[MetricColumn, int] = {}
+        found: dict[MetricColumn, list[int]] = {}
         for index, cell in enumerate(cells):
             column = HEADER_INDEX.get(normalise_header(cell)) if isinstance(cell, str) else None
-            if column is None:
-                continue
-            row_number = first_row + offset + 1
-            if column in found:
-                first, second = (column_letter(first_col + i) for i in (found[column], index))
+            if column is not None:
+                found.setdefault(column, []).append(index)
+        if len(found) < 2:
+            continue
+        row_number = offset + 1
+        for column, indexes in found.items():
+            if len(indexes) > 1:
+                letters = " and ".join(column_letter(i) for i in indexes)
                 raise WorkbookError(
                     Location(file_name, sheet, row_number, column.label),
-                    f"the header appears twice, in columns {first} and {second}",
+                    f"the header appears more than once, in columns {letters}",
                 )
-            found[column] = index
-        if DATE_COLUMN in found and len(found) >= 2:
-            row_number = first_row + offset + 1
-            missing = [c for c in METRIC_COLUMNS if c.required and c not in found]
-            if missing:
-                raise WorkbookError(
-                    Location(file_name, sheet, row_number, missing[0].label),
-                    "required column missing: " + ", ".join(repr(c.label) for c in missing),
-                )
-            return row_number, found
+        missing = [c for c in METRIC_COLUMNS if c.required and c not in found]
+        if missing:
+            raise WorkbookError(
+                Location(file_name, sheet, row_number, missing[0].label),
+                "required column missing: " + ", ".join(repr(c.label) for c in missing),
+            )
+        return row_number, {column: indexes[0] for column, indexes in found.items()}
     return None
 
 
 def _read_sheet(
     file_name: str,
     sheet: str,
-    start: tuple[int, int] | None,
     rows: Iterator[Sequence[object]],
     out: ParsedWorkbook,
 ) -> SheetResult | None:
-    if start is None:
-        return None
-    first_row, first_col = start
-    header = _find_header(file_name, sheet, first_row, first_col, rows)
+    header = _find_header(file_name, sheet, rows)
     if header is None:
         return None
     header_row, positions = header
@@ -186,7 +184,7 @@ def _read_sheet(
             value, problem = PARSERS[column.kind](raw)
             out.columns[column.raw_name].append(value)
             if problem is not None:
-                letter = column_letter(first_col + positions[column])
+                letter = column_letter(positions[column])
                 issues.append(f"{column.label} ({letter}{row_number}): {problem}")
                 if column is DATE_COLUMN:
                     date_problems.append((row_number, quote(raw)))
@@ -201,7 +199,7 @@ def _read_sheet(
         result.rows += 1
         result.rows_with_issues += bool(issues)
 
-    _check_date_column(file_name, sheet, positions, first_col, dates_seen, date_problems)
+    _check_date_column(file_name, sheet, positions, dates_seen, date_problems)
     return result
 
 
@@ -209,7 +207,6 @@ def _check_date_column(
     file_name: str,
     sheet: str,
     positions: dict[MetricColumn, int],
-    first_col: int,
     dates_seen: int,
     problems: Sequence[tuple[int, str]],
 ) -> None:
@@ -217,7 +214,7 @@ def _check_date_column(
     if not problems or len(problems) <= dates_seen * UNREADABLE_DATE_SHARE:
         return
     row, value = problems[0]
-    letter = column_letter(first_col + positions[DATE_COLUMN])
+    letter = column_letter(positions[DATE_COLUMN])
     raise WorkbookError(
         Location(file_name, sheet, row, DATE_COLUMN.label),
         f"the date column ({letter}) cannot be read: {len(problems)} of {dates_seen} values "
