@@ -1,5 +1,6 @@
--- Nothing is lost between staging and the marts: every staged row is exactly one of
--- in the trusted daily mart, quarantined, or superseded by a newer extract.
+-- Nothing is lost or counted twice between staging and the marts: every row bound for
+-- the marts is in the daily mart, every day of the daily mart comes from such a row,
+-- and every quarantined row is in the quarantine.
 with
 
 validated as (
@@ -20,6 +21,16 @@ quarantine as (
 
 ),
 
+bound_for_marts as (
+
+    select
+        date,
+        source_file_sha256
+    from validated
+    where disposition = 'in_marts'
+
+),
+
 quarantined_rows as (
 
     select distinct
@@ -30,38 +41,62 @@ quarantined_rows as (
 
 ),
 
-classified as (
+missing_from_marts as (
 
     select
-        validated.source_file_sha256,
-        validated.source_sheet,
-        validated.source_row_number,
-        validated.date,
-        daily.date is not null as is_in_marts,
-        quarantined_rows.source_row_number is not null as is_in_quarantine,
-        validated.date is not null and not validated.is_from_latest_extract as is_superseded
-    from validated
+        bound_for_marts.date,
+        bound_for_marts.source_file_sha256,
+        'bound for the marts but not in fct_contact_centre_daily' as problem
+    from bound_for_marts
     left join daily
         on
-            validated.date = daily.date
-            and validated.source_file_sha256 = daily.source_file_sha256
+            bound_for_marts.date = daily.date
+            and bound_for_marts.source_file_sha256 = daily.source_file_sha256
+    where daily.date is null
+
+),
+
+unexpected_in_marts as (
+
+    select
+        daily.date,
+        daily.source_file_sha256,
+        'in fct_contact_centre_daily but not bound for the marts' as problem
+    from daily
+    left join bound_for_marts
+        on
+            daily.date = bound_for_marts.date
+            and daily.source_file_sha256 = bound_for_marts.source_file_sha256
+    where bound_for_marts.date is null
+
+),
+
+missing_from_quarantine as (
+
+    select
+        validated.date,
+        validated.source_file_sha256,
+        'quarantined but not in quarantine_daily_metrics' as problem
+    from validated
     left join quarantined_rows
         on
             validated.source_file_sha256 = quarantined_rows.source_file_sha256
             and validated.source_sheet = quarantined_rows.source_sheet
             and validated.source_row_number = quarantined_rows.source_row_number
+    where
+        validated.disposition = 'quarantined'
+        and quarantined_rows.source_file_sha256 is null
 
 ),
 
-unaccounted as (
+final as (
 
-    select *
-    from classified
-    where
-        cast(is_in_marts as integer)
-        + cast(is_in_quarantine as integer)
-        + cast(is_superseded as integer) <> 1
+    select * from missing_from_marts
+    union all
+    select * from unexpected_in_marts
+    union all
+    select * from missing_from_quarantine
 
 )
 
-select * from unaccounted
+select * from final

@@ -1,7 +1,7 @@
 {#
     Fails with one row per gap in a daily series: every run of calendar days
     between the column's first and last value that has no row. Each failing row
-    gives the gap's first and last missing day and its length.
+    gives the reported days on either side of the gap and how many days are missing.
 #}
 {% test no_missing_days(model, column_name) %}
 
@@ -27,8 +27,8 @@
     gaps as (
 
         select
-            reported_day + interval '1' day as first_missing_day,
-            next_reported_day - interval '1' day as last_missing_day,
+            reported_day as last_day_before_gap,
+            next_reported_day as first_day_after_gap,
             {{ dbt.datediff('reported_day', 'next_reported_day', 'day') }} - 1 as missing_days
         from with_next
         where {{ dbt.datediff('reported_day', 'next_reported_day', 'day') }} > 1

@@ -2,7 +2,7 @@
     The period measures of fct_calls_handled_yearly and fct_calls_handled_monthly,
     defined once. Every ratio is a ratio of sums over the period's days, never an
     average of daily ratios:
-      calls_handled_pct           = 100 * sum(handled) / sum(offered), 2 decimals
+      calls_handled_pct           = 100 * sum(handled) / sum(offered), 2 decimals (exact)
       service_level               = sum(service_level * offered) / sum(offered), 4 decimals
       avg_speed_of_answer_seconds = sum(speed * handled) / sum(handled), 2 decimals
     (speed of answer is total wait / calls handled, so weighting by handled gives
@@ -18,8 +18,7 @@
         cast(sum(calls_offered) as bigint) as calls_offered,
         cast(sum(calls_handled) as bigint) as calls_handled,
         cast(sum(calls_abandoned) as bigint) as calls_abandoned,
-        round(100 * {{ divide('sum(calls_handled)', 'sum(calls_offered)') }}, 2)
-            as calls_handled_pct,
+        {{ percentage('sum(calls_handled)', 'sum(calls_offered)') }} as calls_handled_pct,
         round(
             {{ divide('sum(service_level * calls_offered)', 'sum(calls_offered)') }}, 4
         ) as service_level,

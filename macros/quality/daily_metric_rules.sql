@@ -17,7 +17,7 @@
         },
         {
             'code': 'duplicate_date_in_extract',
-            'fails_when': 'rows_for_date_in_extract > 1',
+            'fails_when': 'date is not null and versions_of_date_in_extract > 1',
         },
         {
             'code': 'value_missing_or_unreadable',

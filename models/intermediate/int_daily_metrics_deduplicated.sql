@@ -21,7 +21,7 @@ latest_valid as (
 
     select *
     from validated
-    where is_from_latest_extract and not is_quarantined
+    where disposition = 'in_marts'
 
 ),
 

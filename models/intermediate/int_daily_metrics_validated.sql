@@ -8,18 +8,48 @@ daily_metrics as (
 
 ),
 
-with_context as (
+fingerprinted as (
+
+    -- The figures of a row as one value, so identical rows can be told apart from
+    -- rows that disagree.
+    select
+        *,
+        concat_ws(
+            '|',
+            coalesce(cast(calls_offered as varchar), ''),
+            coalesce(cast(calls_handled as varchar), ''),
+            coalesce(cast(calls_abandoned as varchar), ''),
+            coalesce(cast(service_level as varchar), ''),
+            coalesce(cast(avg_speed_of_answer_seconds as varchar), '')
+        ) as figures_key
+    from daily_metrics
+
+),
+
+versions_ranked as (
 
     select
         *,
-        count(*) over (
-            partition by source_file_sha256, date
-        ) as rows_for_date_in_extract,
         dense_rank() over (
-            partition by date
-            order by ingested_at desc, source_file_sha256 desc
-        ) as extract_recency_rank
-    from daily_metrics
+            partition by source_file_sha256, date
+            order by figures_key
+        ) as version_number,
+        row_number() over (
+            partition by source_file_sha256, date, figures_key
+            order by source_sheet, source_row_number
+        ) as copy_number
+    from fingerprinted
+
+),
+
+versions_counted as (
+
+    select
+        *,
+        max(version_number) over (
+            partition by source_file_sha256, date
+        ) as versions_of_date_in_extract
+    from versions_ranked
 
 ),
 
@@ -30,8 +60,37 @@ rule_checks as (
         {%- for rule in rules %}
             coalesce({{ rule.fails_when }}, false) as fails_{{ rule.code }},
         {%- endfor %}
-        date is not null and extract_recency_rank = 1 as is_from_latest_extract
-    from with_context
+        (
+            {%- for rule in rules %}
+                coalesce({{ rule.fails_when }}, false) {{- " or" if not loop.last }}
+            {%- endfor %}
+        ) as is_quarantined
+    from versions_counted
+
+),
+
+usable as (
+
+    -- A row can reach the marts if it has a date, breaks no hard rule and is not a
+    -- second copy of an identical row of the same extract.
+    select
+        *,
+        date is not null
+        and not is_quarantined
+        and not (copy_number > 1 and versions_of_date_in_extract = 1) as is_usable
+    from rule_checks
+
+),
+
+recency_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by date, is_usable
+            order by ingested_at desc, source_file_sha256 desc
+        ) as usable_recency_rank
+    from usable
 
 ),
 
@@ -51,9 +110,7 @@ final as (
         avg_speed_of_answer_seconds,
         service_level,
         load_issues,
-        rows_for_date_in_extract,
-        extract_recency_rank,
-        is_from_latest_extract,
+        versions_of_date_in_extract,
         {%- for rule in rules %}
             fails_{{ rule.code }},
         {%- endfor %}
@@ -64,12 +121,14 @@ final as (
                 {{- "," if not loop.last }}
             {%- endfor %}
         ), '') as failed_rules,
-        (
-            {%- for rule in rules %}
-                fails_{{ rule.code }} {{- " or" if not loop.last }}
-            {%- endfor %}
-        ) as is_quarantined
-    from rule_checks
+        is_quarantined,
+        case
+            when is_quarantined then 'quarantined'
+            when not is_usable then 'repeated'
+            when usable_recency_rank = 1 then 'in_marts'
+            else 'superseded'
+        end as disposition
+    from recency_ranked
 
 )
 

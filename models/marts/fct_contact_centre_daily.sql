@@ -17,8 +17,8 @@ final as (
         calls_abandoned,
         calls_offered - calls_handled - calls_abandoned
             as calls_neither_handled_nor_abandoned,
-        round(100 * {{ divide('calls_handled', 'calls_offered') }}, 2) as calls_handled_pct,
-        round(100 * {{ divide('calls_abandoned', 'calls_offered') }}, 2) as calls_abandoned_pct,
+        {{ percentage('calls_handled', 'calls_offered') }} as calls_handled_pct,
+        {{ percentage('calls_abandoned', 'calls_offered') }} as calls_abandoned_pct,
         service_level,
         avg_speed_of_answer_seconds,
         calls_handled + calls_abandoned > calls_offered as is_over_accounted,

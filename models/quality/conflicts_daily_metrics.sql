@@ -20,7 +20,7 @@ current_rows as (
 
     select *
     from validated
-    where is_from_latest_extract and not fails_duplicate_date_in_extract
+    where disposition = 'in_marts'
 
 ),
 
@@ -28,7 +28,7 @@ superseded_rows as (
 
     select *
     from validated
-    where date is not null and not is_from_latest_extract
+    where disposition = 'superseded'
 
 ),
 

@@ -14,14 +14,19 @@ quality_rules as (
 
 ),
 
-held_back as (
+quarantined as (
 
-    -- Rows the marts would otherwise use: the latest extract's row for its date,
-    -- or a row with no usable date at all. Superseded rows are not held back;
-    -- a newer extract replaced them.
     select *
     from validated
-    where is_quarantined and (is_from_latest_extract or date is null)
+    where disposition = 'quarantined'
+
+),
+
+dates_in_marts as (
+
+    select date
+    from validated
+    where disposition = 'in_marts'
 
 ),
 
@@ -33,7 +38,7 @@ failures as (
             source_sheet,
             source_row_number,
             '{{ rule.code }}' as rule_code
-        from held_back
+        from quarantined
         where fails_{{ rule.code }}
         {{- "\n        union all" if not loop.last }}
     {%- endfor %}
@@ -48,24 +53,27 @@ final as (
         failures.source_row_number,
         failures.rule_code,
         quality_rules.description as quarantine_reason,
-        held_back.failed_rules,
-        held_back.load_issues,
-        held_back.date,
-        held_back.calls_offered,
-        held_back.calls_handled,
-        held_back.calls_abandoned,
-        held_back.service_level,
-        held_back.avg_speed_of_answer_seconds,
-        held_back.source_file_name,
-        held_back.ingested_at
+        quarantined.failed_rules,
+        quarantined.load_issues,
+        quarantined.date,
+        dates_in_marts.date is not null as is_date_in_marts,
+        quarantined.calls_offered,
+        quarantined.calls_handled,
+        quarantined.calls_abandoned,
+        quarantined.service_level,
+        quarantined.avg_speed_of_answer_seconds,
+        quarantined.source_file_name,
+        quarantined.ingested_at
     from failures
-    inner join held_back
+    inner join quarantined
         on
-            failures.source_file_sha256 = held_back.source_file_sha256
-            and failures.source_sheet = held_back.source_sheet
-            and failures.source_row_number = held_back.source_row_number
+            failures.source_file_sha256 = quarantined.source_file_sha256
+            and failures.source_sheet = quarantined.source_sheet
+            and failures.source_row_number = quarantined.source_row_number
     left join quality_rules
         on failures.rule_code = quality_rules.rule_code
+    left join dates_in_marts
+        on quarantined.date = dates_in_marts.date
 
 )
 

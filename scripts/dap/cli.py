@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         "load",
         help="check workbooks and land them in the lake's landing and raw zones",
         description=(
-            "Check every WORKBOOK (.xlsx or .xls) and land it: original bytes to "
+            "Check every WORKBOOK (.xlsx or legacy .xls; .xlsm, .xlsb and .ods too) and land "
+            "it: original bytes to "
             "landing/ (content-addressed by sha256), typed Parquet partitioned by year to "
             "raw/, a manifest to _manifests/. Every sheet with the metric columns is read; "
             "headers match ignoring case, spaces and underscores. A workbook already landed "
@@ -149,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
             "with the required columns, a required column missing, no data rows, a date "
             "column that cannot be read) stops the load before anything is written. "
             "Values that cannot be read land as null with the reason in load_issues; dbt "
-            "routes such rows to the quarantine."
+            "routes such rows to the quarantine. Workbooks are ingested in the order given; "
+            "where they overlap, the most recently ingested wins, so give the newest last."
         ),
     )
     load.add_argument("workbooks", nargs="+", type=Path, metavar="WORKBOOK")

@@ -35,6 +35,9 @@ class Lake(Protocol):
 
     def write_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    def delete(self, key: str) -> None:
+        """Remove a key if it exists (used to undo a workbook's writes after a failure)."""
+
     def list_keys(self, prefix: str) -> list[str]: ...
 
 
@@ -92,6 +95,20 @@ class LocalLake:
                 raise
         except OSError as exc:
             raise LakeError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise LakeError(f"cannot remove {path}: {exc.strerror or exc}") from exc
+        for parent in path.parents:  # folders the write created, now empty
+            if parent == self.root or self.root not in parent.parents:
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
 
     def list_keys(self, prefix: str) -> list[str]:
         base = self._path(prefix)
@@ -158,6 +175,14 @@ class S3Lake:
             )
         except (ClientError, BotoCoreError) as exc:
             raise self._error("write", key, exc) from exc
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("remove", key, exc) from exc
 
     def list_keys(self, prefix: str) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415

@@ -9,11 +9,16 @@ For every workbook, in the order given:
 3. write the original bytes to ``landing/<dataset>/<sha256>.<ext>`` (content-addressed,
    never overwritten), then one Parquet file per year to
    ``raw/<dataset>/year=YYYY/<sha256>.parquet``, then the manifest
-   ``_manifests/<dataset>/<sha256>.json``, which marks the workbook as loaded.
+   ``_manifests/<dataset>/<sha256>.json``, which marks the workbook as loaded. If a
+   write fails, what this workbook wrote is removed again before the error is reported.
+
+Workbooks given together are ingested in the order given, one after the other; where
+they overlap, dbt prefers the most recently ingested, so the last one given wins.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -27,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dap import __version__
-from dap.errors import Location, WorkbookError
+from dap.errors import LakeError, Location, WorkbookError
 from dap.lake import LANDING, MANIFESTS, RAW, Lake
 from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
 from dap.workbook import ParsedWorkbook, parse_workbook
@@ -37,7 +42,10 @@ Clock = Callable[[], datetime]
 
 _CONTENT_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
+    ".xlsb": "application/vnd.ms-excel.sheet.binary.macroEnabled.12",
     ".xls": "application/vnd.ms-excel",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 
 
@@ -117,7 +125,7 @@ def load_workbooks(
     for number, path, sha256, data, parsed in pending:
         ingested_at = _next_instant(clock(), previous)
         previous = ingested_at
-        outcome = _write(lake, path, sha256, data, parsed, ingested_at)
+        outcome = _write_or_undo(lake, path, sha256, data, parsed, ingested_at)
         summary.files.append(outcome)
         progress(
             f"[{number}/{total}] {path.name}: landed {outcome.rows:,} rows "
@@ -148,8 +156,40 @@ def _partition_name(year: int | None) -> str:
     return f"{PARTITION_COLUMN}={NULL_PARTITION if year is None else year}"
 
 
+class _RecordingLake:
+    """Remembers the keys written through it, so a failed workbook can be undone."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.written: list[str] = []
+
+    def write_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        self.lake.write_bytes(key, data, content_type)
+        self.written.append(key)
+
+
+def _write_or_undo(
+    lake: Lake,
+    path: Path,
+    sha256: str,
+    data: bytes,
+    parsed: ParsedWorkbook,
+    ingested_at: datetime,
+) -> FileOutcome:
+    recording = _RecordingLake(lake)
+    try:
+        return _write(lake, recording, path, sha256, data, parsed, ingested_at)
+    except BaseException:
+        # Best effort: the original error is the one to report.
+        for key in reversed(recording.written):
+            with contextlib.suppress(LakeError):
+                lake.delete(key)
+        raise
+
+
 def _write(
     lake: Lake,
+    out: _RecordingLake,
     path: Path,
     sha256: str,
     data: bytes,
@@ -160,7 +200,7 @@ def _write(
     landing_key = f"{LANDING}/{DATASET}/{sha256}{suffix}"
     if not lake.exists(landing_key):
         content_type = _CONTENT_TYPES.get(suffix, "application/octet-stream")
-        lake.write_bytes(landing_key, data, content_type)
+        out.write_bytes(landing_key, data, content_type)
 
     table = parsed.to_arrow(sha256)
     table = table.append_column(
@@ -177,7 +217,7 @@ def _write(
         mask = pc.is_null(years) if year is None else pc.equal(years, year)
         part = table.filter(mask)
         key = f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet"
-        lake.write_bytes(key, _parquet_bytes(part), "application/vnd.apache.parquet")
+        out.write_bytes(key, _parquet_bytes(part), "application/vnd.apache.parquet")
         outcome.partitions.append(key)
         rows_per_partition[_partition_name(year)] = part.num_rows
 
@@ -204,7 +244,7 @@ def _write(
         "raw_keys": outcome.partitions,
     }
     body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-    lake.write_bytes(manifest_key(sha256), body, "application/json")
+    out.write_bytes(manifest_key(sha256), body, "application/json")
     return outcome
 
 

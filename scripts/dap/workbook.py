@@ -84,6 +84,7 @@ def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
         raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
 
     result = ParsedWorkbook(file_name, [], {name: [] for name in _column_names()})
+    partial_headers: list[_PartialHeaderError] = []
     for meta in book.sheets_metadata:
         if meta.typ != SheetTypeEnum.WorkSheet or meta.visible != SheetVisibleEnum.Visible:
             result.skipped_sheets.append(meta.name)
@@ -94,6 +95,9 @@ def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
             # (iter_rows() drops empty leading columns: python-calamine #177).
             grid = [] if rows.start is None else rows.to_python(skip_empty_area=False)
             sheet = _read_sheet(file_name, meta.name, iter(grid), result)
+        except _PartialHeaderError as exc:
+            partial_headers.append(exc)
+            sheet = None
         except CalamineError as exc:
             raise WorkbookError(Location(file_name, meta.name), f"cannot be read ({exc})") from exc
         if sheet is None:
@@ -101,10 +105,14 @@ def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
         else:
             result.sheets.append(sheet)
 
+    if not result.sheets and partial_headers:
+        raise WorkbookError(partial_headers[0].location, partial_headers[0].problem)
     if not result.sheets:
         wanted = ", ".join(c.label for c in METRIC_COLUMNS if c.required)
         raise WorkbookError(
-            where, f"no sheet has the required columns ({wanted}); sheets: {_names(book)}"
+            where,
+            f"no sheet has the required columns ({wanted}) in a header row within its first "
+            f"{HEADER_SEARCH_ROWS} rows; sheets: {_names(book)}",
         )
     if result.rows == 0:
         sheets = ", ".join(repr(s.name) for s in result.sheets)
@@ -124,13 +132,19 @@ def _names(book: CalamineWorkbook) -> str:
     return ", ".join(repr(m.name) for m in book.sheets_metadata) or "none"
 
 
+class _PartialHeaderError(WorkbookError):
+    """A header lacking required columns with no figures under it: perhaps a notes sheet.
+    The sheet is skipped; the error is raised only if no sheet of the workbook qualifies."""
+
+
 def _find_header(
     file_name: str, sheet: str, rows: Iterator[Sequence[object]]
 ) -> tuple[int, dict[MetricColumn, int]] | None:
     """Row number and column positions of the header, or None for a sheet without metrics.
 
-    A row naming at least two of the metric columns is the header; the sheet must then
-    have every required column, each once.
+    A row naming at least two of the metric columns is a header. If it lacks a required
+    column, the sheet is an error when rows of figures follow it, and a sheet of notes
+    (skipped) when none do.
     """
     for offset, cells in enumerate(rows):
         if offset >= HEADER_SEARCH_ROWS:
@@ -143,6 +157,13 @@ def _find_header(
         if len(found) < 2:
             continue
         row_number = offset + 1
+        positions = {column: indexes[0] for column, indexes in found.items()}
+        missing = [c for c in METRIC_COLUMNS if c.required and c not in found]
+        if missing:
+            where = Location(file_name, sheet, row_number, missing[0].label)
+            problem = "required column missing: " + ", ".join(repr(c.label) for c in missing)
+            if not _figures_follow(rows, positions):
+                raise _PartialHeaderError(where, problem)
         for column, indexes in found.items():
             if len(indexes) > 1:
                 letters = " and ".join(column_letter(i) for i in indexes)
@@ -150,14 +171,23 @@ def _find_header(
                     Location(file_name, sheet, row_number, column.label),
                     f"the header appears more than once, in columns {letters}",
                 )
-        missing = [c for c in METRIC_COLUMNS if c.required and c not in found]
         if missing:
-            raise WorkbookError(
-                Location(file_name, sheet, row_number, missing[0].label),
-                "required column missing: " + ", ".join(repr(c.label) for c in missing),
-            )
-        return row_number, {column: indexes[0] for column, indexes in found.items()}
+            raise WorkbookError(where, problem)
+        return row_number, positions
     return None
+
+
+def _figures_follow(rows: Iterator[Sequence[object]], positions: dict[MetricColumn, int]) -> bool:
+    """Whether any row under a header has a readable value in one of its metric columns.
+
+    Consumes the sheet: only called when the sheet will not be read further.
+    """
+    for cells in rows:
+        for column, index in positions.items():
+            value, problem = PARSERS[column.kind](cells[index] if index < len(cells) else None)
+            if value is not None and problem is None:
+                return True
+    return False
 
 
 def _read_sheet(

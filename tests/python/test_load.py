@@ -611,3 +611,23 @@ def test_local_lake_lists_keys_without_temporary_files(tmp_path):
     assert lake.exists("raw/b.json")
     assert not lake.exists("raw/a")
     assert lake.read_bytes("raw/a/x.parquet") == b"1"
+
+
+def test_a_failed_write_removes_what_the_workbook_wrote(two_years, tmp_path, lake):
+    """two_years spans 2022 and 2023; 2023 cannot be written (a file stands where
+    its folder must go), so the landing copy and the first partition are removed again
+    and no manifest is written: the lake is as it was, and a later load can succeed."""
+    earlier = simple_book(tmp_path / "earlier.xlsx", date(2020, 5, 1), 3)
+    _load([earlier], lake)
+    blocker = lake / "raw" / DATASET / "year=2023"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    before = tree_state(lake)
+
+    with pytest.raises(LakeError, match="year=2023"):
+        _load([two_years], lake)
+    assert tree_state(lake) == before
+
+    blocker.unlink()
+    summary = _load([two_years], lake)
+    assert [f.status for f in summary.files] == ["landed"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,6 +22,7 @@ from dap.sample import (
     HEADER,
     MISSING_DAYS,
     PLANTED_HANDLED_EXCEEDS_OFFERED,
+    DayMetrics,
     csv_rows_to_workbooks,
     generate_day,
     write_sample,
@@ -166,6 +168,21 @@ def test_full_export_plus_overlapping_yearly_workbooks_gives_identical_marts(
     assert {row["extracts_reporting_date"] for row in overlap} == {1, 2}
 
 
+def write_year(path: Path, year: int, figures: Callable[[DayMetrics], list[object]]) -> Path:
+    """A workbook of the sample's days of one year, newest first. ``figures`` gives the
+    leading figures of each row (calls offered, handled, ...); the rest are the sample's."""
+    rows: list[list[object]] = [list(HEADER)]
+    day = date(year, 12, 31)
+    while day.year == year:
+        m = generate_day(311, day)
+        full = [m.offered, m.handled, m.abandoned, m.asa, m.service_level]
+        given = figures(m)
+        rows.append([day, *given, *full[len(given) :], len(rows)])
+        day -= timedelta(days=1)
+    write_xlsx(path, {"Sheet1": rows})
+    return path
+
+
 def sample_totals(start: date, end: date) -> dict[int, YearTotals]:
     totals: dict[int, YearTotals] = defaultdict(YearTotals)
     day = start
@@ -202,8 +219,10 @@ def test_sample_pipeline_routes_the_planted_error_to_quarantine(
     daily_dates = {r["date"] for r in read_rows(lake, "trusted.fct_contact_centre_daily")}
     assert PLANTED_HANDLED_EXCEEDS_OFFERED not in daily_dates
     assert not daily_dates & set(MISSING_DAYS)
-    # Two missing days and the quarantined one are three gaps in the daily series.
+    # Two missing days and the quarantined one are three gaps in the daily series; the
+    # quarantined day is held back (no other extract has it), which warns.
     assert dbt_test_failures(result, "no_missing_days_fct_contact_centre_daily_date") == ("warn", 3)
+    assert dbt_test_failures(result, "assert_few_days_held_back_by_quarantine") == ("warn", 1)
     summary = run_dap("summary", "--lake", str(lake))
     assert summary.returncode == 0, summary.stderr
     assert "92.39" in summary.stdout  # 2023's percentage, as the mart has it
@@ -236,15 +255,11 @@ def test_reissued_year_wins_and_conflicts_are_recorded(
 
     corrected = date(2022, 5, 10)
     original = generate_day(311, corrected)
-    rows: list[list[object]] = [list(HEADER)]
-    day = date(2022, 12, 31)
-    while day.year == 2022:
-        m = generate_day(311, day)
-        handled = m.handled - 100 if day == corrected else m.handled
-        rows.append([day, m.offered, handled, m.abandoned, m.asa, m.service_level, len(rows)])
-        day -= timedelta(days=1)
-    reissued = tmp_path / "contact-centre-metrics-2022-reissued.xlsx"
-    write_xlsx(reissued, {"Sheet1": rows})
+    reissued = write_year(
+        tmp_path / "contact-centre-metrics-2022-reissued.xlsx",
+        2022,
+        lambda m: [m.offered, m.handled - 100 if m.day == corrected else m.handled],
+    )
     load(lake, reissued)
     run_dbt("build", lake=lake)
 
@@ -261,3 +276,48 @@ def test_reissued_year_wins_and_conflicts_are_recorded(
     assert conflicts[0]["calls_handled"] == original.handled - 100
     assert conflicts[0]["superseded_calls_handled"] == original.handled
     assert conflicts[0]["source_file_name"] == reissued.name
+
+
+def service_level_in_percent(m: DayMetrics) -> list[object]:
+    return [m.offered, m.handled, m.abandoned, m.asa, round(m.service_level * 100, 2)]
+
+
+def test_a_broken_reissue_is_quarantined_and_the_older_figures_stay(
+    sample_books: list[Path], tmp_path: Path, run_dbt: DbtRunner
+) -> None:
+    """A re-issued 2023 with service level in percent (85 for 0.85) breaks a hard rule on
+    every row: its rows are quarantined, the marts keep the valid 2022-issued figures,
+    and the build passes with nothing held back beyond the planted error."""
+    lake = tmp_path / "lake"
+    load(lake, *sample_books)
+    run_dbt("build", lake=lake)
+    before = marts(lake, without_lineage=True)
+
+    broken = write_year(tmp_path / "2023-in-percent.xlsx", 2023, service_level_in_percent)
+    load(lake, broken)
+    result = run_dbt("build", lake=lake)
+
+    assert marts(lake, without_lineage=True) == before
+    quarantine = read_rows(lake, "curated.quarantine_daily_metrics")
+    from_broken = [r for r in quarantine if r["source_file_name"] == broken.name]
+    assert len({r["source_row_number"] for r in from_broken}) == 365
+    assert sorted({r["rule_code"] for r in from_broken}) == [
+        "handled_exceeds_offered",  # the planted day, in this file too
+        "service_level_out_of_range",
+    ]
+    # Days the sample's own 2023 workbook lacks are not rescued by anything.
+    held_back = {r["date"] for r in from_broken if not r["is_date_in_marts"]}
+    assert held_back == {date(2023, 3, 8), PLANTED_HANDLED_EXCEEDS_OFFERED}
+    assert dbt_test_failures(result, "assert_few_days_held_back_by_quarantine") == ("warn", 2)
+
+
+def test_a_broken_extract_with_nothing_to_fall_back_on_fails_the_build(
+    tmp_path: Path, run_dbt: DbtRunner
+) -> None:
+    lake = tmp_path / "lake"
+    load(lake, write_year(tmp_path / "2023-in-percent.xlsx", 2023, service_level_in_percent))
+    result = run_dbt("build", lake=lake, check=False)
+
+    assert result.returncode != 0
+    assert dbt_test_failures(result, "assert_few_days_held_back_by_quarantine") == ("fail", 365)
+    assert read_rows(lake, "trusted.fct_calls_handled_yearly") == []

@@ -316,8 +316,26 @@ def test_no_sheet_with_the_required_columns(tmp_path):
     exc = _error(_book(tmp_path, {"About": [["hello"]], "Numbers": [["a", "b"], [1, 2]]}))
     assert str(exc) == (
         "book.xlsx: no sheet has the required columns (Date, CallsOffered, CallsHandled, "
-        "CallsAbandoned, AverageSpeedofAnswer, ServiceLevel); sheets: 'About', 'Numbers'"
+        "CallsAbandoned, AverageSpeedofAnswer, ServiceLevel) in a header row within its "
+        "first 20 rows; sheets: 'About', 'Numbers'"
     )
+
+
+def test_a_notes_sheet_naming_some_fields_is_skipped(tmp_path):
+    notes = [
+        ["Date", "CallsOffered", "Meaning"],
+        ["the day", "calls that reached the queue", "see the portal"],
+    ]
+    book = _book(tmp_path, {"About": notes, "Data": [HEADER, row(date(2024, 1, 1), 1)]})
+    parsed = parse_workbook("book.xlsx", book.read_bytes())
+    assert [s.name for s in parsed.sheets] == ["Data"]
+    assert parsed.skipped_sheets == ["About"]
+
+
+def test_a_partial_header_with_figures_under_it_is_an_error_even_beside_a_good_sheet(tmp_path):
+    partial = [REQUIRED_HEADER[:2], [date(2024, 1, 1), 500]]
+    exc = _error(_book(tmp_path, {"Data": [HEADER, row(date(2024, 1, 1), 1)], "Extra": partial}))
+    assert str(exc).startswith("book.xlsx, sheet 'Extra', row 1, column 'CallsHandled': ")
 
 
 def test_date_header_missing_names_the_file_the_sheet_and_date(tmp_path):
