@@ -56,16 +56,24 @@ versions_counted as (
 rule_checks as (
 
     select
-        *,
         {%- for rule in rules %}
             coalesce({{ rule.fails_when }}, false) as fails_{{ rule.code }},
         {%- endfor %}
+        *
+    from versions_counted
+
+),
+
+quarantine_flagged as (
+
+    select
+        *,
         (
             {%- for rule in rules %}
-                coalesce({{ rule.fails_when }}, false) {{- " or" if not loop.last }}
+                fails_{{ rule.code }} {{- " or" if not loop.last }}
             {%- endfor %}
         ) as is_quarantined
-    from versions_counted
+    from rule_checks
 
 ),
 
@@ -78,7 +86,7 @@ usable as (
         date is not null
         and not is_quarantined
         and not (copy_number > 1 and versions_of_date_in_extract = 1) as is_usable
-    from rule_checks
+    from quarantine_flagged
 
 ),
 
