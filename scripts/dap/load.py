@@ -125,7 +125,12 @@ def load_workbooks(
     for number, path, sha256, data, parsed in pending:
         ingested_at = _next_instant(clock(), previous)
         previous = ingested_at
-        outcome = _write_or_undo(lake, path, sha256, data, parsed, ingested_at)
+        out = _RecordingLake(lake)
+        try:
+            outcome = _write(out, path, sha256, data, parsed, ingested_at)
+        except BaseException:
+            out.undo()
+            raise
         summary.files.append(outcome)
         progress(
             f"[{number}/{total}] {path.name}: landed {outcome.rows:,} rows "
@@ -157,38 +162,28 @@ def _partition_name(year: int | None) -> str:
 
 
 class _RecordingLake:
-    """Remembers the keys written through it, so a failed workbook can be undone."""
+    """Writes through to the lake and remembers what it wrote, so a failed workbook
+    can be undone."""
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self.written: list[str] = []
 
+    def exists(self, key: str) -> bool:
+        return self.lake.exists(key)
+
     def write_bytes(self, key: str, data: bytes, content_type: str) -> None:
         self.lake.write_bytes(key, data, content_type)
         self.written.append(key)
 
-
-def _write_or_undo(
-    lake: Lake,
-    path: Path,
-    sha256: str,
-    data: bytes,
-    parsed: ParsedWorkbook,
-    ingested_at: datetime,
-) -> FileOutcome:
-    recording = _RecordingLake(lake)
-    try:
-        return _write(lake, recording, path, sha256, data, parsed, ingested_at)
-    except BaseException:
-        # Best effort: the original error is the one to report.
-        for key in reversed(recording.written):
+    def undo(self) -> None:
+        """Best effort: the error that caused the undo is the one to report."""
+        for key in reversed(self.written):
             with contextlib.suppress(LakeError):
-                lake.delete(key)
-        raise
+                self.lake.delete(key)
 
 
 def _write(
-    lake: Lake,
     out: _RecordingLake,
     path: Path,
     sha256: str,
@@ -198,7 +193,7 @@ def _write(
 ) -> FileOutcome:
     suffix = path.suffix.lower() if path.suffix.lower() in _CONTENT_TYPES else ".bin"
     landing_key = f"{LANDING}/{DATASET}/{sha256}{suffix}"
-    if not lake.exists(landing_key):
+    if not out.exists(landing_key):
         content_type = _CONTENT_TYPES.get(suffix, "application/octet-stream")
         out.write_bytes(landing_key, data, content_type)
 
