@@ -7,6 +7,7 @@ which file, sheet, row and column), 2 for a mistake on the command line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -47,12 +48,31 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from dap.lake import open_lake, resolve_lake_uri  # noqa: PLC0415
+    from dap.lake import Lake, open_lake, resolve_lake_uri  # noqa: PLC0415
     from dap.load import load_workbooks  # noqa: PLC0415
 
-    lake = open_lake(resolve_lake_uri(args.lake))
+    uri = resolve_lake_uri(args.lake)
+    catalog = None
+    lake: Lake
+    if uri.startswith("s3://"):
+        import boto3  # noqa: PLC0415 - only S3 lakes need boto3's import time
+
+        from dap.catalog import GlueCatalog  # noqa: PLC0415
+        from dap.lake import S3Lake  # noqa: PLC0415
+
+        session = boto3.Session()  # the one session every AWS client of this load uses
+        kms_key_id = args.kms_key_id or os.environ.get("DAP_KMS_KEY_ID") or None
+        lake = open_lake(uri, session, kms_key_id=kms_key_id)
+        assert isinstance(lake, S3Lake)
+        if kms_key_id:
+            _say(f"encrypting every object with SSE-KMS key {kms_key_id}")
+        if not args.no_glue:
+            database = args.glue_database or os.environ.get("DAP_RAW_DATABASE") or "raw"
+            catalog = GlueCatalog(session, database=database, lake_root=lake.root)
+    else:
+        lake = open_lake(uri)  # a local folder: no catalog, no encryption options
     _say(f"loading {len(args.workbooks)} workbook(s) into {lake.uri}")
-    summary = load_workbooks(args.workbooks, lake, progress=_say)
+    summary = load_workbooks(args.workbooks, lake, progress=_say, catalog=catalog)
     sys.stdout.write(f"loaded: {summary.describe()}\n")
     return 0
 
@@ -151,11 +171,44 @@ def build_parser() -> argparse.ArgumentParser:
             "column that cannot be read) stops the load before anything is written. "
             "Values that cannot be read land as null with the reason in load_issues; dbt "
             "routes such rows to the quarantine. Workbooks are ingested in the order given; "
-            "where they overlap, the most recently ingested wins, so give the newest last."
+            "where they overlap, the most recently ingested wins, so give the newest last. "
+            "Into an s3:// lake, each workbook's years are also registered as partitions "
+            "of the Glue table contact_centre_metrics in the --glue-database (the table is "
+            "created or brought in line with the raw schema on every load) before its "
+            "manifest is written, so Athena and dbt's source read the raw zone."
         ),
     )
     load.add_argument("workbooks", nargs="+", type=Path, metavar="WORKBOOK")
     load.add_argument("--lake", help=LAKE_HELP)
+    glue = load.add_mutually_exclusive_group()
+    glue.add_argument(
+        "--glue-database",
+        metavar="NAME",
+        help=(
+            "Glue database the raw zone is registered in, as table NAME.contact_centre_metrics "
+            "over s3://.../raw/contact_centre_metrics/, partitioned by year; created if "
+            "absent. Lowercase letters, digits and underscores. s3:// lakes only "
+            "(default: $DAP_RAW_DATABASE if set, else raw)"
+        ),
+    )
+    glue.add_argument(
+        "--no-glue",
+        action="store_true",
+        help=(
+            "land the files without touching the Glue catalog (when the catalog is managed "
+            "elsewhere); a local lake never uses Glue"
+        ),
+    )
+    load.add_argument(
+        "--kms-key-id",
+        metavar="KEY",
+        help=(
+            "encrypt every object written (landing, raw, manifest) with SSE-KMS under this "
+            "KMS key: key id, key ARN or alias/NAME; s3:// lakes only (default: "
+            "$DAP_KMS_KEY_ID if set, else no encryption header: the bucket's default "
+            "encryption applies)"
+        ),
+    )
     load.set_defaults(func=_cmd_load)
 
     summary = sub.add_parser(

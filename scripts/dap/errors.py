@@ -44,3 +44,7 @@ class FetchError(DapError):
 
 class LakeError(DapError):
     """The lake could not be read or written (permissions, missing bucket, ...)."""
+
+
+class CatalogError(DapError):
+    """The raw zone could not be registered in the Glue Data Catalog."""

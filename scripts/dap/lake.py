@@ -46,7 +46,11 @@ def resolve_lake_uri(option: str | None) -> str:
     return option or os.environ.get("DAP_LAKE") or "lake"
 
 
-def open_lake(uri: str, session: boto3.Session | None = None) -> Lake:
+def open_lake(
+    uri: str, session: boto3.Session | None = None, *, kms_key_id: str | None = None
+) -> Lake:
+    """The lake at ``uri``. ``kms_key_id`` (S3 only) encrypts every object written with
+    SSE-KMS under that key; without it, S3 applies the bucket's default encryption."""
     if uri.startswith("s3://"):
         bucket, _, prefix = uri.removeprefix("s3://").partition("/")
         if not bucket:
@@ -55,7 +59,7 @@ def open_lake(uri: str, session: boto3.Session | None = None) -> Lake:
             import boto3  # noqa: PLC0415 - only S3 lakes need boto3's import time
 
             session = boto3.Session()
-        return S3Lake(uri, bucket, prefix.strip("/"), session)
+        return S3Lake(uri, bucket, prefix.strip("/"), session, kms_key_id=kms_key_id)
     if "://" in uri:
         raise LakeError(f"{uri}: unsupported lake; use a local folder or s3://bucket/prefix")
     return LocalLake(Path(uri))
@@ -122,11 +126,26 @@ class LocalLake:
 
 
 class S3Lake:
-    def __init__(self, uri: str, bucket: str, prefix: str, session: boto3.Session) -> None:
+    def __init__(
+        self,
+        uri: str,
+        bucket: str,
+        prefix: str,
+        session: boto3.Session,
+        *,
+        kms_key_id: str | None = None,
+    ) -> None:
         self.uri = uri
         self.bucket = bucket
         self.prefix = prefix
+        self.kms_key_id = kms_key_id or None
+        """Key id, key ARN or alias (``alias/name``) for SSE-KMS; None: the bucket default."""
         self.client = session.client("s3")
+
+    @property
+    def root(self) -> str:
+        """The lake as ``s3://bucket/prefix`` (or ``s3://bucket``), without a trailing slash."""
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -169,9 +188,20 @@ class S3Lake:
     def write_bytes(self, key: str, data: bytes, content_type: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
+        encryption: dict[str, str | bool] = {}
+        if self.kms_key_id is not None:
+            encryption = {
+                "ServerSideEncryption": "aws:kms",
+                "SSEKMSKeyId": self.kms_key_id,
+                "BucketKeyEnabled": True,  # fewer KMS requests, same protection
+            }
         try:
             self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
+                ContentType=content_type,
+                **encryption,
             )
         except (ClientError, BotoCoreError) as exc:
             raise self._error("write", key, exc) from exc

@@ -8,9 +8,16 @@ For every workbook, in the order given:
    is written, so a whole-file problem in any of them leaves the lake as it was;
 3. write the original bytes to ``landing/<dataset>/<sha256>.<ext>`` (content-addressed,
    never overwritten), then one Parquet file per year to
-   ``raw/<dataset>/year=YYYY/<sha256>.parquet``, then the manifest
+   ``raw/<dataset>/year=YYYY/<sha256>.parquet``, then (S3 lakes with a catalog) adds
+   those years as partitions of the Glue table, then writes the manifest
    ``_manifests/<dataset>/<sha256>.json``, which marks the workbook as loaded. If a
-   write fails, what this workbook wrote is removed again before the error is reported.
+   write or the registration fails, what this workbook wrote is removed again before the
+   error is reported, and with no manifest the next load does the workbook again.
+
+With a catalog (:class:`dap.catalog.GlueCatalog`), every load, even one that skips every
+workbook, first makes sure the Glue database and table exist and match the raw schema, and
+registers the years already in the raw zone, so a lake landed before it had a catalog (or
+whose table was dropped) is readable by Athena again.
 
 Workbooks given together are ingested in the order given, one after the other; where
 they overlap, dbt prefers the most recently ingested, so the last one given wins.
@@ -26,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,6 +44,9 @@ from dap.errors import LakeError, Location, WorkbookError
 from dap.lake import LANDING, MANIFESTS, RAW, Lake
 from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
 from dap.workbook import ParsedWorkbook, parse_workbook
+
+if TYPE_CHECKING:
+    from dap.catalog import GlueCatalog
 
 Progress = Callable[[str], None]
 Clock = Callable[[], datetime]
@@ -101,7 +112,10 @@ def load_workbooks(
     *,
     progress: Progress = lambda _message: None,
     clock: Clock = _utc_now,
+    catalog: GlueCatalog | None = None,
 ) -> LoadSummary:
+    """Land ``paths`` in ``lake``; with ``catalog``, register the raw zone's partitions
+    there too (S3 lakes only: the catalog points at the lake's s3:// location)."""
     lake.check_ready()
     summary = LoadSummary(lake.uri)
     pending: list[tuple[int, Path, str, bytes, ParsedWorkbook]] = []
@@ -121,13 +135,18 @@ def load_workbooks(
         progress(f"[{number}/{total}] {path.name}: checked ({sheets})")
         pending.append((number, path, sha256, data, parsed))
 
+    if catalog is not None:
+        progress(f"registering the raw zone as Glue table {catalog.qualified_name}")
+        catalog.ensure_table()
+        catalog.add_partitions(_landed_partitions(lake))
+
     previous: datetime | None = None
     for number, path, sha256, data, parsed in pending:
         ingested_at = _next_instant(clock(), previous)
         previous = ingested_at
         out = _RecordingLake(lake)
         try:
-            outcome = _write(out, path, sha256, data, parsed, ingested_at)
+            outcome = _write(out, path, sha256, data, parsed, ingested_at, catalog)
         except BaseException:
             out.undo()
             raise
@@ -157,8 +176,23 @@ def _next_instant(now: datetime, previous: datetime | None) -> datetime:
     return instant
 
 
+def _partition_value(year: int | None) -> str:
+    return NULL_PARTITION if year is None else str(year)
+
+
 def _partition_name(year: int | None) -> str:
-    return f"{PARTITION_COLUMN}={NULL_PARTITION if year is None else year}"
+    return f"{PARTITION_COLUMN}={_partition_value(year)}"
+
+
+def _landed_partitions(lake: Lake) -> set[str]:
+    """Partition values (``2021``, ``__HIVE_DEFAULT_PARTITION__``) with files in the raw zone."""
+    values: set[str] = set()
+    for key in lake.list_keys(f"{RAW}/{DATASET}/"):
+        folder = key.removeprefix(f"{RAW}/{DATASET}/").split("/")[0]
+        name, sep, value = folder.partition("=")
+        if sep and name == PARTITION_COLUMN and value:
+            values.add(value)
+    return values
 
 
 class _RecordingLake:
@@ -190,6 +224,7 @@ def _write(
     data: bytes,
     parsed: ParsedWorkbook,
     ingested_at: datetime,
+    catalog: GlueCatalog | None,
 ) -> FileOutcome:
     suffix = path.suffix.lower() if path.suffix.lower() in _CONTENT_TYPES else ".bin"
     landing_key = f"{LANDING}/{DATASET}/{sha256}{suffix}"
@@ -206,6 +241,7 @@ def _write(
 
     outcome = FileOutcome(path.name, sha256, "landed", rows=table.num_rows)
     rows_per_partition: dict[str, int] = {}
+    partition_values: list[str] = []
     for year in sorted({y for y in parsed.years if y is not None}) + (
         [None] if None in parsed.years else []
     ):
@@ -215,6 +251,12 @@ def _write(
         out.write_bytes(key, _parquet_bytes(part), "application/vnd.apache.parquet")
         outcome.partitions.append(key)
         rows_per_partition[_partition_name(year)] = part.num_rows
+        partition_values.append(_partition_value(year))
+
+    # Registered before the manifest: a load that stops in between leaves no manifest,
+    # so the next one lands this workbook again and registers its partitions.
+    if catalog is not None:
+        catalog.add_partitions(partition_values)
 
     manifest = {
         "dataset": DATASET,

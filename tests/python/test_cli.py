@@ -52,7 +52,10 @@ def test_load_help_explains_the_options():
     result = run_dap("load", "--help")
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
-    assert text.startswith("usage: dap load [-h] [--lake LAKE] WORKBOOK [WORKBOOK ...]")
+    assert text.startswith(
+        "usage: dap load [-h] [--lake LAKE] [--glue-database NAME | --no-glue] "
+        "[--kms-key-id KEY] WORKBOOK [WORKBOOK ...]"
+    )
     for phrase in [
         "--lake LAKE",
         "s3://bucket/prefix",
@@ -61,6 +64,15 @@ def test_load_help_explains_the_options():
         "content-addressed by sha256",
         "partitioned by year",
         "load_issues",
+        "--glue-database NAME Glue database",
+        "$DAP_RAW_DATABASE if set, else raw",
+        "--no-glue land the files without touching the Glue catalog",
+        "a local lake never uses Glue",
+        "--kms-key-id KEY encrypt every object written",
+        "SSE-KMS",
+        "key id, key ARN or alias/NAME",
+        "$DAP_KMS_KEY_ID",
+        "the bucket's default encryption",
     ]:
         assert phrase in text
 

@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 from moto.server import ThreadedMotoServer
 
-from dap.errors import LakeError, WorkbookError
+from dap.catalog import GlueCatalog
+from dap.errors import CatalogError, LakeError, WorkbookError
 from dap.excel_writer import Cell
 from dap.lake import S3Lake, open_lake
 from dap.load import load_workbooks
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.s3
 
 PREFIX = "some/prefix"
 _bucket_numbers = itertools.count(1)
+_database_numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +44,12 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """Credentials and endpoint for moto only: no profile, config file or instance metadata."""
+    """Credentials and endpoint for moto only: no profile, config file or instance metadata.
+
+    Each test gets a Glue database of its own (``DAP_RAW_DATABASE``) on the shared server.
+    """
     for name in list(os.environ):
-        if name.startswith("AWS_") or name in {"DAP_LAKE", "BOTO_CONFIG"}:
+        if name.startswith(("AWS_", "DAP_")) or name == "BOTO_CONFIG":
             monkeypatch.delenv(name)
     env = {
         "AWS_ENDPOINT_URL": moto_endpoint,
@@ -55,6 +60,7 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_MAX_ATTEMPTS": "1",
+        "DAP_RAW_DATABASE": f"raw_test_{next(_database_numbers)}",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -282,3 +288,413 @@ def test_cli_unreachable_endpoint_has_no_traceback(aws_env, tmp_path):
     assert result.stderr.splitlines()[-1].startswith(
         "dap load: error: s3://some-bucket: cannot reach the bucket (Could not connect"
     )
+
+
+# -- the Glue catalog ------------------------------------------------------------------
+
+TABLE = DATASET
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+# The raw table's columns as Athena must see them, restated (not derived from RAW_SCHEMA)
+# so a change to the raw schema or the type mapping shows up here.
+GLUE_COLUMNS = [
+    ("date", "date"),
+    ("callsoffered", "bigint"),
+    ("callshandled", "bigint"),
+    ("callsabandoned", "bigint"),
+    ("averagespeedofanswer", "double"),
+    ("servicelevel", "double"),
+    ("bi_id", "bigint"),
+    ("load_issues", "string"),
+    ("source_file_name", "string"),
+    ("source_file_sha256", "string"),
+    ("source_sheet", "string"),
+    ("source_row_number", "bigint"),
+    ("ingested_at", "timestamp"),
+]
+
+
+@pytest.fixture
+def glue(aws_env: dict[str, str]) -> Any:
+    return boto3.Session().client("glue")
+
+
+@pytest.fixture
+def database(aws_env: dict[str, str]) -> str:
+    return aws_env["DAP_RAW_DATABASE"]
+
+
+def _catalog(lake: S3Lake, database: str) -> GlueCatalog:
+    return GlueCatalog(boto3.Session(), database=database, lake_root=lake.root)
+
+
+def _partitions(glue: Any, database: str) -> dict[str, dict[str, Any]]:
+    """Registered partitions: value -> the partition as Glue returns it."""
+    found: dict[str, dict[str, Any]] = {}
+    for page in glue.get_paginator("get_partitions").paginate(
+        DatabaseName=database, TableName=TABLE
+    ):
+        for partition in page["Partitions"]:
+            assert len(partition["Values"]) == 1
+            assert partition["Values"][0] not in found
+            found[partition["Values"][0]] = partition
+    return found
+
+
+def _partition_locations(glue: Any, database: str) -> dict[str, str]:
+    return {
+        value: partition["StorageDescriptor"]["Location"]
+        for value, partition in _partitions(glue, database).items()
+    }
+
+
+def _database_names(glue: Any) -> set[str]:
+    return {d["Name"] for d in glue.get_databases()["DatabaseList"]}
+
+
+def _assert_raw_table(glue: Any, database: str, location: str) -> dict[str, Any]:
+    table: dict[str, Any] = glue.get_table(DatabaseName=database, Name=TABLE)["Table"]
+    assert table["TableType"] == "EXTERNAL_TABLE"
+    assert table["Parameters"] == {
+        "EXTERNAL": "TRUE",
+        "classification": "parquet",
+        "parquet.compression": "SNAPPY",
+    }
+    assert [(c["Name"], c["Type"]) for c in table["PartitionKeys"]] == [("year", "int")]
+    sd = table["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in sd["Columns"]] == GLUE_COLUMNS
+    assert sd["Location"] == location
+    assert sd["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    assert sd["OutputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    assert sd["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE
+    return table
+
+
+def test_load_registers_the_raw_zone_in_glue(s3, glue, bucket, database, two_years):
+    lake = _open(bucket)
+    load_workbooks([two_years], lake, catalog=_catalog(lake, database))
+
+    assert "raw zone" in glue.get_database(Name=database)["Database"]["Description"].lower()
+    location = f"s3://{bucket}/{PREFIX}/raw/{DATASET}/"
+    table = _assert_raw_table(glue, database, location)
+    partitions = _partitions(glue, database)
+    assert {v: p["StorageDescriptor"]["Location"] for v, p in partitions.items()} == {
+        "2022": f"{location}year=2022/",
+        "2023": f"{location}year=2023/",
+        NULL_PARTITION: f"{location}year={NULL_PARTITION}/",
+    }
+    for value, partition in partitions.items():  # each partition: the table's layout, its folder
+        assert partition["StorageDescriptor"] == {
+            **table["StorageDescriptor"],
+            "Location": f"{location}year={value}/",
+        }
+    # every registered folder holds the workbook's Parquet file for that year
+    assert {
+        f"{PREFIX}/raw/{DATASET}/year={v}/{sha256_of(two_years)}.parquet" for v in partitions
+    } == {key for key in _objects(s3, bucket) if "/raw/" in key}
+
+
+def test_bucket_root_lake_location(glue, bucket, database, two_years):
+    lake = _open(bucket, prefix="")
+    load_workbooks([two_years], lake, catalog=_catalog(lake, database))
+    _assert_raw_table(glue, database, f"s3://{bucket}/raw/{DATASET}/")
+    assert _partition_locations(glue, database)["2022"] == (
+        f"s3://{bucket}/raw/{DATASET}/year=2022/"
+    )
+
+
+def test_the_sample_registers_one_partition_per_year(glue, bucket, database, tmp_path):
+    assert run_dap("sample", "--out", tmp_path / "sample").returncode == 0
+    books = sorted((tmp_path / "sample").iterdir())
+    lake = _open(bucket)
+    load_workbooks(books, lake, catalog=_catalog(lake, database))
+    # The sample's dates are all readable, so there is no default partition.
+    assert sorted(_partition_locations(glue, database)) == ["2020", "2021", "2022", "2023", "2024"]
+
+
+def test_loading_again_leaves_the_catalog_as_it_was(glue, bucket, database, two_years, tmp_path):
+    lake = _open(bucket)
+    load_workbooks([two_years], lake, catalog=_catalog(lake, database))
+    table = glue.get_table(DatabaseName=database, Name=TABLE)["Table"]
+    partitions = _partitions(glue, database)
+
+    writes: list[str] = []
+    catalog = _catalog(lake, database)
+    for operation in ("CreateTable", "UpdateTable", "CreateDatabase", "BatchUpdatePartition"):
+        catalog.client.meta.events.register(
+            f"before-call.glue.{operation}", lambda model, **_: writes.append(model.name)
+        )
+    summary = load_workbooks([two_years], lake, catalog=catalog)  # skipped as unchanged
+    assert [f.status for f in summary.files] == ["unchanged"]
+    assert writes == []
+    assert glue.get_table(DatabaseName=database, Name=TABLE)["Table"] == table
+    assert _partitions(glue, database) == partitions
+
+
+def test_a_second_workbook_for_a_registered_year_adds_no_partition(
+    glue, bucket, database, tmp_path
+):
+    first = simple_book(tmp_path / "first.xlsx", date(2021, 6, 1), 3)
+    second = simple_book(tmp_path / "second.xlsx", date(2021, 12, 30), 4)  # 2021 and 2022
+    lake = _open(bucket)
+    load_workbooks([first], lake, catalog=_catalog(lake, database))
+    created = _partitions(glue, database)["2021"]["CreationTime"]
+
+    summary = load_workbooks([second], lake, catalog=_catalog(lake, database))
+    assert [f.status for f in summary.files] == ["landed"]
+    partitions = _partitions(glue, database)
+    assert sorted(partitions) == ["2021", "2022"]
+    assert partitions["2021"]["CreationTime"] == created
+
+
+def test_a_skipped_load_registers_what_the_lake_already_holds(glue, bucket, database, two_years):
+    lake = _open(bucket)
+    load_workbooks([two_years], lake)  # landed before the lake had a catalog
+    assert database not in _database_names(glue)
+
+    summary = load_workbooks([two_years], lake, catalog=_catalog(lake, database))
+    assert [f.status for f in summary.files] == ["unchanged"]
+    _assert_raw_table(glue, database, f"s3://{bucket}/{PREFIX}/raw/{DATASET}/")
+    assert sorted(_partition_locations(glue, database)) == ["2022", "2023", NULL_PARTITION]
+
+    glue.delete_table(DatabaseName=database, Name=TABLE)  # dropped by hand
+    load_workbooks([two_years], lake, catalog=_catalog(lake, database))
+    assert sorted(_partition_locations(glue, database)) == ["2022", "2023", NULL_PARTITION]
+
+
+def test_a_failed_registration_leaves_no_manifest(s3, glue, bucket, database, two_years):
+    lake = _open(bucket)
+    catalog = _catalog(lake, database)
+    catalog.ensure_table()
+    sha = sha256_of(two_years)
+    in_bucket_at_registration: list[set[str]] = []
+
+    def drop_table(**_: Any) -> None:  # the table disappears just before the partitions go in
+        in_bucket_at_registration.append(set(_objects(s3, bucket)))
+        glue.delete_table(DatabaseName=database, Name=TABLE)
+
+    catalog.client.meta.events.register("before-call.glue.BatchCreatePartition", drop_table)
+    with pytest.raises(
+        CatalogError,
+        match=rf"cannot add partitions to {database}\.{TABLE} \(EntityNotFoundException",
+    ):
+        load_workbooks([two_years], lake, catalog=catalog)
+    # registered after the landing copy and the raw files, before the manifest
+    assert in_bucket_at_registration == [_expected_keys(sha) - {_manifest_path(sha)}]
+    assert _objects(s3, bucket) == {}  # no manifest, and the workbook's files removed again
+
+    summary = load_workbooks([two_years], lake, catalog=_catalog(lake, database))
+    assert [f.status for f in summary.files] == ["landed"]
+    assert set(_objects(s3, bucket)) == _expected_keys(sha)
+    assert sorted(_partition_locations(glue, database)) == ["2022", "2023", NULL_PARTITION]
+
+
+def _manifest_path(sha: str) -> str:
+    return f"{PREFIX}/_manifests/{DATASET}/{sha}.json"
+
+
+def test_cli_registers_in_the_database_from_the_environment(glue, bucket, aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    uri = f"s3://{bucket}/{PREFIX}"
+    result = run_dap("load", book, "--lake", uri, env=clean_env(**aws_env))
+    assert result.returncode == 0, result.stderr
+    database = aws_env["DAP_RAW_DATABASE"]
+    assert f"Glue table {database}.{TABLE}" in result.stderr
+    _assert_raw_table(glue, database, f"{uri}/raw/{DATASET}/")
+    assert _partition_locations(glue, database) == {"2021": f"{uri}/raw/{DATASET}/year=2021/"}
+
+
+def test_cli_glue_database_option_wins(glue, bucket, aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    option = f"{aws_env['DAP_RAW_DATABASE']}_option"
+    result = run_dap(
+        "load",
+        book,
+        "--lake",
+        f"s3://{bucket}",
+        "--glue-database",
+        option,
+        env=clean_env(**aws_env),
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(_partition_locations(glue, option)) == ["2021"]
+    assert aws_env["DAP_RAW_DATABASE"] not in _database_names(glue)
+
+
+def test_cli_default_database_is_raw(glue, bucket, aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    env = {k: v for k, v in clean_env(**aws_env).items() if k != "DAP_RAW_DATABASE"}
+    result = run_dap("load", book, "--lake", f"s3://{bucket}", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Glue table raw.contact_centre_metrics" in result.stderr
+    table = glue.get_table(DatabaseName="raw", Name=TABLE)["Table"]
+    assert table["StorageDescriptor"]["Location"] == f"s3://{bucket}/raw/{DATASET}/"
+
+
+def test_cli_no_glue_registers_nothing(s3, glue, bucket, aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    env = clean_env(**{**aws_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"})
+    result = run_dap("load", book, "--lake", f"s3://{bucket}", "--no-glue", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Glue" not in result.stderr
+    assert len(_objects(s3, bucket)) == 3
+    assert aws_env["DAP_RAW_DATABASE"] not in _database_names(glue)
+
+
+def test_cli_glue_database_and_no_glue_exclude_each_other(aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    result = run_dap(
+        "load", book, "--lake", "s3://b/p", "--no-glue", "--glue-database", "x", env=clean_env()
+    )
+    assert result.returncode == 2
+    assert "not allowed with argument" in result.stderr
+
+
+def test_cli_local_lake_never_uses_glue_or_kms(glue, aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    env = clean_env(
+        **{**aws_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"},
+        DAP_KMS_KEY_ID="alias/not-a-key",
+    )
+    result = run_dap("load", book, "--lake", tmp_path / "lake", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Glue" not in result.stderr
+    assert "KMS" not in result.stderr
+    assert (tmp_path / "lake" / "raw" / DATASET / "year=2021").is_dir()
+    assert aws_env["DAP_RAW_DATABASE"] not in _database_names(glue)
+
+
+def test_cli_unreachable_glue_fails_cleanly_before_writing(s3, bucket, aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    env = clean_env(**{**aws_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"})
+    result = run_dap("load", book, "--lake", f"s3://{bucket}/{PREFIX}", env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    database = aws_env["DAP_RAW_DATABASE"]
+    assert result.stderr.splitlines()[-1].startswith(
+        f"dap load: error: Glue catalog: cannot read database {database} (Could not connect"
+    )
+    assert _objects(s3, bucket) == {}
+
+    again = run_dap("load", book, "--lake", f"s3://{bucket}/{PREFIX}", env=clean_env(**aws_env))
+    assert again.returncode == 0, again.stderr
+    assert "1 landed" in again.stdout
+
+
+def test_cli_invalid_database_name(s3, glue, bucket, aws_env, tmp_path):
+    book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
+    result = run_dap(
+        "load",
+        book,
+        "--lake",
+        f"s3://{bucket}",
+        "--glue-database",
+        "Raw-Zone",
+        env=clean_env(**aws_env),
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "dap load: error: Glue database name 'Raw-Zone': use 1 to 255 lowercase letters, "
+        "digits and underscores (the names Athena can read)"
+    )
+    assert _objects(s3, bucket) == {}
+    assert not {"Raw-Zone", "raw-zone"} & _database_names(glue)
+
+
+# -- SSE-KMS ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kms_key(aws_env: dict[str, str]) -> dict[str, str]:
+    metadata = boto3.Session().client("kms").create_key(Description="dap lake test")["KeyMetadata"]
+    return {"id": metadata["KeyId"], "arn": metadata["Arn"]}
+
+
+def _record_puts(lake: S3Lake) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Every PutObject from now on: (its parameters, the HTTP headers sent)."""
+    sent_params: list[dict[str, Any]] = []
+    sent_headers: list[dict[str, str]] = []
+
+    def on_params(params: dict[str, Any], **_: Any) -> None:
+        sent_params.append(dict(params))
+
+    def on_send(request: Any, **_: Any) -> None:
+        sent_headers.append(
+            {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        )
+
+    lake.client.meta.events.register("provide-client-params.s3.PutObject", on_params)
+    lake.client.meta.events.register("before-send.s3.PutObject", on_send)
+    return sent_params, sent_headers
+
+
+def _encryption(s3: Any, bucket: str) -> dict[str, tuple[object, object, object]]:
+    """Every object -> (ServerSideEncryption, SSEKMSKeyId, BucketKeyEnabled) as S3 reports it."""
+    found = {}
+    for key in _objects(s3, bucket):
+        head = s3.head_object(Bucket=bucket, Key=key)
+        found[key] = (
+            head.get("ServerSideEncryption"),
+            head.get("SSEKMSKeyId"),
+            head.get("BucketKeyEnabled"),
+        )
+    return found
+
+
+def test_kms_key_encrypts_every_object(s3, bucket, kms_key, two_years):
+    lake = open_lake(f"s3://{bucket}/{PREFIX}", boto3.Session(), kms_key_id=kms_key["id"])
+    assert isinstance(lake, S3Lake)
+    params, headers = _record_puts(lake)
+    load_workbooks([two_years], lake)
+
+    encryption = _encryption(s3, bucket)
+    assert set(encryption) == _expected_keys(sha256_of(two_years))  # landing, raw, manifest
+    assert set(encryption.values()) == {("aws:kms", kms_key["id"], True)}
+    assert len(params) == len(headers) == len(encryption)
+    for sent in params:
+        assert sent["ServerSideEncryption"] == "aws:kms"
+        assert sent["SSEKMSKeyId"] == kms_key["id"]
+        assert sent["BucketKeyEnabled"] is True
+    for sent in headers:
+        assert sent["x-amz-server-side-encryption"] == "aws:kms"
+        assert sent["x-amz-server-side-encryption-aws-kms-key-id"] == kms_key["id"]
+
+
+def test_without_a_kms_key_uploads_carry_no_encryption_header(s3, bucket, two_years):
+    lake = _open(bucket)
+    params, headers = _record_puts(lake)
+    load_workbooks([two_years], lake)
+
+    assert len(params) == len(headers) == 5
+    for sent in params:
+        assert not {"ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled"} & set(sent)
+    for sent in headers:
+        assert not any(h.lower().startswith("x-amz-server-side") for h in sent)
+        assert "x-amz-content-sha256" in {h.lower() for h in sent}  # the headers are real
+    assert all(sse != "aws:kms" and key is None for sse, key, _ in _encryption(s3, bucket).values())
+
+
+def test_cli_kms_key_from_option_and_environment(s3, bucket, aws_env, kms_key, tmp_path):
+    books = [simple_book(tmp_path / f"b{i}.xlsx", date(2020 + i, 3, 1), 2) for i in range(2)]
+    uri = f"s3://{bucket}/{PREFIX}"
+    by_option = run_dap(
+        "load", books[0], "--lake", uri, "--kms-key-id", kms_key["arn"], env=clean_env(**aws_env)
+    )
+    assert by_option.returncode == 0, by_option.stderr
+    assert f"SSE-KMS key {kms_key['arn']}" in by_option.stderr
+    by_env = run_dap(
+        "load", books[1], "--lake", uri, env=clean_env(**aws_env, DAP_KMS_KEY_ID=kms_key["id"])
+    )
+    assert by_env.returncode == 0, by_env.stderr
+
+    encryption = _encryption(s3, bucket)
+    assert len(encryption) == 6
+    for key, (sse, key_id, bucket_key) in encryption.items():
+        assert sse == "aws:kms", key
+        assert key_id in {kms_key["id"], kms_key["arn"]}, key
+        assert bucket_key is True, key
+    first = sha256_of(books[0])
+    assert {k for k, v in encryption.items() if v[1] == kms_key["arn"]} == {
+        k for k in encryption if first in k
+    }
