@@ -10,7 +10,6 @@ final as (
 
     select
         date,
-        {{ year_of('date') }} as year,
         {{ month_start('date') }} as month_start_date,
         calls_offered,
         calls_handled,
@@ -25,7 +24,10 @@ final as (
         extracts_reporting_date,
         source_file_name,
         source_file_sha256,
-        ingested_at
+        ingested_at,
+        -- Last: on Athena the table is partitioned by year, and Hive partition
+        -- columns must come last.
+        {{ year_of('date') }} as year
     from daily_metrics
 
 )

@@ -85,6 +85,20 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_athena_local(args: argparse.Namespace) -> int:
+    from dap.athena_local.serve import serve  # noqa: PLC0415 - moto and sqlglot load slowly
+
+    return serve(
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        buckets=args.bucket,
+        query_log=args.query_log,
+        log_requests=args.log_requests,
+        say=_say,
+    )
+
+
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -222,6 +236,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("--lake", help=LAKE_HELP)
     summary.set_defaults(func=_cmd_summary)
+
+    athena = sub.add_parser(
+        "athena-local",
+        help="run a local Athena-compatible endpoint (S3, Glue and Athena) for development",
+        description=(
+            "Serve moto's AWS APIs (S3, Glue, KMS, STS, ...) on HOST:PORT with Athena "
+            "queries actually executed: each query dbt-athena or anyone else sends is "
+            "parsed as Athena SQL and rejected as Athena would reject it (syntax errors, "
+            "functions Trino does not have, DuckDB-only syntax, unknown columns), then "
+            "translated to DuckDB keeping Athena's meaning (integer division truncates) "
+            "and run over the objects in the endpoint's S3. CTAS writes Parquet and "
+            "registers the table in Glue; views, external tables, drops and ALTER TABLE "
+            "change Glue as Athena's DDL does. Point clients at it with "
+            "AWS_ENDPOINT_URL=http://HOST:PORT and any access key. Everything is kept in "
+            "memory and lost when the endpoint stops. Every query is logged: "
+            "GET /_athena_local/queries returns the log as JSON. Stop with Ctrl-C."
+        ),
+    )
+    athena.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    athena.add_argument(
+        "--port",
+        type=int,
+        default=4566,
+        help="port to listen on; 0 picks a free one (default 4566)",
+    )
+    athena.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION", "ca-central-1"),
+        help="region the --bucket buckets are created in (default: $AWS_REGION, else ca-central-1)",
+    )
+    athena.add_argument(
+        "--bucket",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="create this bucket at start (repeatable), e.g. the lake and the query-results bucket",
+    )
+    athena.add_argument(
+        "--query-log",
+        type=Path,
+        metavar="PATH",
+        help="also append every query (SQL, translation, state, error) to PATH as JSON lines",
+    )
+    athena.add_argument(
+        "--log-requests", action="store_true", help="print a line per HTTP request to stderr"
+    )
+    athena.set_defaults(func=_cmd_athena_local)
     return parser
 
 

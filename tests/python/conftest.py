@@ -6,10 +6,13 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+from dap.athena_local import AthenaLocal
 from support import BIN, REAL_CSV, REPO_ROOT, DbtResult, DbtRunner
 
 
@@ -61,3 +64,11 @@ def run_dbt(tmp_path: Path, dbt_profiles_dir: Path) -> DbtRunner:
         return result
 
     return run
+
+
+@pytest.fixture
+def athena_local() -> Iterator[AthenaLocal]:
+    """The local Athena endpoint on 127.0.0.1, its moto state reset (moto's state is global)."""
+    with AthenaLocal() as endpoint:
+        requests.post(f"{endpoint.url}/moto-api/reset", timeout=30).raise_for_status()
+        yield endpoint

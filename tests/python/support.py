@@ -34,3 +34,18 @@ def run_dap(*args: str, lake: Path | None = None) -> subprocess.CompletedProcess
     return subprocess.run(
         [str(BIN / "dap"), *args], capture_output=True, text=True, env=env, check=False
     )
+
+
+ATHENA_REGION = "ca-central-1"
+
+
+def aws_env(endpoint_url: str) -> dict[str, str]:
+    """Environment that points boto3, dbt-athena and `dap` at a local endpoint."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": ATHENA_REGION,
+        "AWS_DEFAULT_REGION": ATHENA_REGION,
+    }
