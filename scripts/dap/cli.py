@@ -95,6 +95,7 @@ def _cmd_athena_local(args: argparse.Namespace) -> int:
         buckets=args.bucket,
         query_log=args.query_log,
         log_requests=args.log_requests,
+        command=args.command[1:] if args.command[:1] == ["--"] else args.command,
         say=_say,
     )
 
@@ -251,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
             "change Glue as Athena's DDL does. Point clients at it with "
             "AWS_ENDPOINT_URL=http://HOST:PORT and any access key. Everything is kept in "
             "memory and lost when the endpoint stops. Every query is logged: "
-            "GET /_athena_local/queries returns the log as JSON. Stop with Ctrl-C."
+            "GET /_athena_local/queries returns the log as JSON. Stop with Ctrl-C, or give "
+            "a command after -- to run against the endpoint."
         ),
     )
     athena.add_argument(
@@ -283,6 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     athena.add_argument(
         "--log-requests", action="store_true", help="print a line per HTTP request to stderr"
+    )
+    athena.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND",
+        help=(
+            "instead of serving until Ctrl-C, run COMMAND with AWS_ENDPOINT_URL, AWS_REGION "
+            "and throwaway credentials set, stop the endpoint when it ends and exit with its "
+            "status, e.g. dap athena-local --port 0 --bucket lake -- dbt build --target athena"
+        ),
     )
     athena.set_defaults(func=_cmd_athena_local)
     return parser

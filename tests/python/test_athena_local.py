@@ -115,7 +115,7 @@ def _ctas_sample(client: Client, name: str = "counts", partitioned: bool = False
 def test_integer_division_truncates_as_on_athena(client: Client) -> None:
     types, rows = client.rows("select 7 / 2 as a, -7 / 2 as b, 7.0 / 2 as c, 7 / 2.0 as d")
     assert rows == [["3", "-3", "3.5", "3.5"]]
-    assert types[2:] != ["bigint", "bigint"]
+    assert types[:2] == ["integer", "integer"]
     # The same text on DuckDB means something else: that is what the endpoint guards.
     assert duckdb.sql("select 7 / 2").fetchone() == (3.5,)
 
@@ -124,6 +124,12 @@ def test_integer_division_of_columns_truncates(client: Client) -> None:
     _ctas_sample(client)
     _, rows = client.rows("select handled / offered as q from lab.counts order by day")
     assert rows == [["3"], ["2"], ["0"]]
+
+
+def test_integer_division_by_zero_fails_as_on_athena(client: Client) -> None:
+    assert client.fails("select 1 / 0 as q") == "DIVISION_BY_ZERO: Division by zero"
+    _, rows = client.rows("select 1.0 / 0 > 1 as inf")  # double division is IEEE on both
+    assert rows == [["true"]]
 
 
 def test_result_types_are_athenas(client: Client) -> None:
@@ -347,7 +353,7 @@ def test_every_query_is_in_the_log(client: Client) -> None:
     assert log == client.endpoint.query_log()
     last_two = log[-2:]
     assert [e["state"] for e in last_two] == ["SUCCEEDED", "FAILED"]
-    assert "TRUNC" in last_two[0]["translated"].upper()
+    assert "//" in last_two[0]["translated"]  # integer division, translated
     assert last_two[1]["error_name"] == "FUNCTION_NOT_FOUND"
     assert last_two[1]["query"] == "select epoch_ms(1)"
 

@@ -10,6 +10,7 @@ types annotated, so that integer division truncates, `sum` of integers is a `big
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,10 +223,23 @@ def to_duckdb(query: exp.Expr, schema: Schema, default_database: str) -> str:
         )
     except OptimizeError as error:
         raise _resolution_error(error) from error
-    rewritten = qualified.transform(_trino_functions, copy=False)
+    rewritten = _bottom_up(qualified, _trino_functions)
     typed = annotate_types(rewritten, schema=schema, dialect="athena")
-    kept = typed.transform(_athena_types, copy=False)
+    kept = _bottom_up(typed, _athena_types)
     return annotate_types(kept, schema=schema, dialect="athena").sql(dialect="duckdb")
+
+
+def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """Apply rewrite to every node, children before parents, so that a parent's rewrite
+    (which may copy its children) sees them already rewritten."""
+    for node in reversed(list(tree.walk(bfs=False))):
+        new = rewrite(node)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
 
 
 def _trino_functions(node: exp.Expr) -> exp.Expr:
@@ -243,8 +257,29 @@ def _trino_functions(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _integer_division(node: exp.Div) -> exp.Expr:
+    """Trino's integer division: truncates toward zero, keeps the wider operand's type,
+    and fails on a zero divisor (DuckDB would return NULL)."""
+    wide = max(_INTEGER_TYPES.index(side.type.this) for side in (node.this, node.expression))
+    zero = exp.EQ(this=node.expression.copy(), expression=exp.Literal.number(0))
+    fail = exp.Anonymous(this="error", expressions=[exp.Literal.string("Division by zero")])
+    divisor = exp.Case(ifs=[exp.If(this=zero, true=fail)], default=node.expression.copy())
+    # a - a % b is a multiple of b (DuckDB's % keeps the dividend's sign), so // is exact.
+    exact = exp.Sub(
+        this=node.this.copy(), expression=exp.Mod(this=node.this.copy(), expression=divisor)
+    )
+    quotient = exp.IntDiv(this=exp.Paren(this=exact), expression=divisor.copy())
+    return exp.cast(quotient, exp.DataType.build(_INTEGER_TYPES[wide].value))
+
+
 def _athena_types(node: exp.Expr) -> exp.Expr:
     """Where DuckDB's result type differs from Trino's, compute Trino's."""
+    if (
+        isinstance(node, exp.Div)
+        and node.this.is_type(*_INTEGER_TYPES)
+        and node.expression.is_type(*_INTEGER_TYPES)
+    ):
+        return _integer_division(node)
     if isinstance(node, exp.Sum) and node.this.is_type(*_INTEGER_TYPES):
         # Trino: sum of integers is bigint; DuckDB widens to hugeint.
         return exp.cast(node, exp.DataType.build("bigint"))
