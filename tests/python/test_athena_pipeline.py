@@ -293,6 +293,24 @@ FAULTS = {
         r"handled_share\s*\|\s*BIGINT\s*\|\s*DOUBLE\s*\|\s*data type mismatch",
     ),
 }
+# Incremental models run by dbt-athena's own strategies (Hive: insert_overwrite, append).
+INCREMENTAL = {
+    "incr_by_year": """{{ config(materialized='incremental',
+    incremental_strategy='insert_overwrite', partitioned_by=['year']) }}
+select date, calls_offered, {{ year_of('date') }} as year
+from {{ ref('int_daily_metrics_deduplicated') }}
+{% if is_incremental() %}
+where {{ year_of('date') }} >= (select max(year) from {{ this }})
+{% endif %}
+""",
+    "incr_appended": """{{ config(materialized='incremental', incremental_strategy='append') }}
+select date, calls_offered
+from {{ ref('int_daily_metrics_deduplicated') }}
+{% if is_incremental() %}
+where date > (select max(date) from {{ this }})
+{% endif %}
+""",
+}
 FAULTS_YML = """
 models:
   - name: fault_integer_division
@@ -322,6 +340,8 @@ def scratch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     faults.mkdir()
     for name, (sql, _) in FAULTS.items():
         (faults / f"{name}.sql").write_text(sql)
+    for name, sql in INCREMENTAL.items():
+        (faults / f"{name}.sql").write_text(sql)
     (faults / "_scratch__models.yml").write_text(FAULTS_YML)
     return scratch
 
@@ -348,3 +368,32 @@ def test_a_seeded_athena_only_fault_fails_clearly_through_the_endpoint(
     assert result.returncode == 1
     # For the division, dbt's contract check names the type Athena computes: bigint.
     assert re.search(FAULTS[fault][1], result.output), result.output[-3000:]
+
+
+def test_incremental_models_and_dbt_show_work_through_dbt_athena(
+    athena_project: AthenaProject, scratch_project: Path
+) -> None:
+    select = ("--select", *sorted(INCREMENTAL))
+    first = athena_project.dbt("run", *select, project=scratch_project)
+    assert first.returncode == 0, first.output[-3000:]
+    second = athena_project.dbt("run", *select, project=scratch_project)
+    assert second.returncode == 0, second.output[-3000:]
+    # The second run is incremental: the last year is replaced, nothing is appended.
+    assert "OK 0" in second.output
+    _, per_year = athena_project.query(
+        "select year, count(*) from vancouver_311.incr_by_year group by year order by year"
+    )
+    _, expected = athena_project.query(
+        "select year, count(*) from trusted.fct_contact_centre_daily group by year order by year"
+    )
+    assert per_year == expected
+    _, appended = athena_project.query(
+        "select count(*), count(distinct date) from vancouver_311.incr_appended"
+    )
+    total = str(sum(int(n) for _, n in expected))
+    assert appended == [[total, total]]
+
+    show = athena_project.dbt("show", "--select", "fct_calls_handled_yearly", "--limit", "3")
+    assert show.returncode == 0, show.output[-3000:]
+    assert "2020" in show.output
+    assert "2022" in show.output
