@@ -416,3 +416,122 @@ def test_pyarrow_roundtrip_of_written_parquet_types(client: Client) -> None:
     )
     assert [str(t) for t in table.schema.types][:4] == ["int64", "double", "string", "date32[day]"]
     assert pa.types.is_timestamp(table.schema.field("at").type)
+
+
+# Found in review: behaviours a dbt user would hit -------------------------------------
+
+
+def test_running_totals_and_filtered_sums_of_integers(client: Client) -> None:
+    types, rows = client.rows(
+        """select sum(x) over (order by x rows unbounded preceding) as running,
+        sum(x) filter (where x > 1) over () as big
+        from (values 1, 2, 3) as t (x) order by x"""
+    )
+    assert types == ["bigint", "bigint"]
+    assert rows == [["1", "5"], ["3", "5"], ["6", "5"]]
+
+
+def test_the_machines_time_zone_does_not_leak_in(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/Vancouver")
+    time.tzset()
+    try:
+        _, rows = client.rows(
+            "select hour(from_iso8601_timestamp('2024-01-02T03:00:00Z')) as h, "
+            "cast(from_unixtime(0) as date) as d"
+        )
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert rows == [["3", "1970-01-01"]]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select x from (values 1, 2) t (x)",
+        "with a as (select 1 as x), b (y) as (select x from a) select y from b",
+        "select listagg(x, ',') within group (order by x) from (values 'a', 'b') as t (x)",
+        "select x, count(*) from (values 1, 2) as t (x) group by rollup (x)",
+    ],
+)
+def test_valid_trino_syntax_that_looks_like_a_call_is_accepted(client: Client, sql: str) -> None:
+    client.ok(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("select 1 = '1'", "TYPE_MISMATCH: '=' cannot be applied to integer, varchar"),
+        (
+            "select day from lab.counts where day = '2020-05-17'",
+            "TYPE_MISMATCH: '=' cannot be applied to date, varchar",
+        ),
+        ("select 'a' || 1", "TYPE_MISMATCH: Unexpected parameters"),
+        ("select 1 in ('1', '2')", "TYPE_MISMATCH: 'IN' cannot be applied"),
+    ],
+)
+def test_text_is_not_converted_to_other_types(client: Client, sql: str, expected: str) -> None:
+    _ctas_sample(client)
+    assert client.fails(sql).startswith(expected)
+    assert duckdb.sql("select 1 = '1'").fetchone() == (True,)  # what DuckDB would do
+
+
+def test_date_diff_counts_whole_units_and_date_arithmetic_stays_a_date(client: Client) -> None:
+    types, rows = client.rows(
+        """select date_diff('month', date '2024-01-15', date '2024-03-14') as months,
+        date_diff('day', timestamp '2024-01-01 23:00:00', timestamp '2024-01-02 01:00:00') as days,
+        date '2024-03-01' - interval '1' day as eve"""
+    )
+    assert rows == [["1", "0", "2024-02-29"]]
+    assert types == ["bigint", "bigint", "date"]
+
+
+def test_alter_table_columns_as_on_schema_change_sends_them(client: Client) -> None:
+    _ctas_sample(client)
+    client.ok("alter table lab.counts add columns (note string)")
+    _, rows = client.rows("select count(*), count(note) from lab.counts")
+    assert rows == [["3", "0"]]
+    client.ok("alter table lab.counts change column note remark varchar(20)")
+    client.ok("alter table lab.counts replace columns (handled int, offered int, day date)")
+    columns = client.glue.get_table(DatabaseName="lab", Name="counts")["Table"]
+    assert [c["Name"] for c in columns["StorageDescriptor"]["Columns"]] == [
+        "handled",
+        "offered",
+        "day",
+    ]
+    assert client.fails("alter table lab.counts add columns (day date)").endswith(
+        "Column 'day' already exists"
+    )
+
+
+def test_partition_values_are_written_as_hive_writes_them(client: Client) -> None:
+    client.ok(
+        f"""create table lab.kinds_by with (external_location='s3://{BUCKET}/by/',
+        partitioned_by=ARRAY['flag', 'label'])
+        as select 1 as n, true as flag, 'a/b=c' as label"""
+    )
+    partition = client.glue.get_partitions(DatabaseName="lab", TableName="kinds_by")
+    (only,) = partition["Partitions"]
+    assert only["Values"] == ["true", "a/b=c"]
+    assert only["StorageDescriptor"]["Location"].endswith("/by/flag=true/label=a%2Fb%3Dc/")
+    _, rows = client.rows("select n, flag, label from lab.kinds_by")
+    assert rows == [["1", "true", "a/b=c"]]
+
+
+def test_a_retried_request_token_runs_the_query_once(client: Client) -> None:
+    _ctas_sample(client)
+    ids = [
+        client.athena.start_query_execution(
+            QueryString="insert into lab.counts select 1, 1, date '2022-01-01', 2022",
+            ClientRequestToken="same-request-token-0123456789abcdef",
+            ResultConfiguration={"OutputLocation": RESULTS},
+        )["QueryExecutionId"]
+        for _ in range(2)
+    ]
+    assert ids[0] == ids[1]
+    _, rows = client.rows("select count(*) from lab.counts")
+    assert rows == [["4"]]
+    with pytest.raises(client.athena.exceptions.InvalidRequestException):
+        client.athena.get_query_results(QueryExecutionId=ids[0], NextToken="not-a-token")

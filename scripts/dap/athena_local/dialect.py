@@ -112,6 +112,7 @@ _INTEGER_TYPES = (
     exp.DataType.Type.BIGINT,
 )
 
+_PARSER_FUNCTIONS = frozenset(sqlglot.Dialect.get_or_raise("athena").parser_class.FUNCTIONS)
 _DATE_UNITS = frozenset({"day", "week", "month", "quarter", "year"})
 Schema = dict[str, Any]  # {database: {table: {column: type}}}
 
@@ -145,8 +146,14 @@ def parse(sql: str) -> exp.Expr:
     return statements[0]
 
 
-def check_query(sql: str) -> None:
-    """Reject DuckDB-only syntax and calls to functions Trino does not register."""
+def check_query(sql: str, statement: exp.Expr) -> None:
+    """Reject DuckDB-only syntax and calls to functions Trino does not register.
+
+    The parse tree says what is a call (sqlglot keeps unknown functions as Anonymous and
+    maps known names, `ifnull` included, to typed nodes); the tokens say what name was
+    written and where, which the tree does not keep.
+    """
+    called = {node.name.lower() for node in statement.find_all(exp.Anonymous)}
     tokens = sqlglot.tokenize(sql, read="athena")
     for index, token in enumerate(tokens):
         if token.token_type == TokenType.DCOLON:
@@ -170,7 +177,8 @@ def check_query(sql: str) -> None:
             )
         if _is_function_call(token, previous):
             name = token.text.lower()
-            if name not in TRINO_FUNCTIONS:
+            is_call = name in called or name.upper() in _PARSER_FUNCTIONS
+            if is_call and name not in TRINO_FUNCTIONS:
                 raise AthenaQueryError(
                     "FUNCTION_NOT_FOUND",
                     f"Function '{name}' not registered",
@@ -225,6 +233,7 @@ def to_duckdb(query: exp.Expr, schema: Schema, default_database: str) -> str:
         raise _resolution_error(error) from error
     rewritten = _bottom_up(qualified, _trino_functions)
     typed = annotate_types(rewritten, schema=schema, dialect="athena")
+    _check_operand_types(typed)
     kept = _bottom_up(typed, _athena_types)
     return annotate_types(kept, schema=schema, dialect="athena").sql(dialect="duckdb")
 
@@ -257,6 +266,69 @@ def _trino_functions(node: exp.Expr) -> exp.Expr:
     return node
 
 
+_COMPARISONS: dict[type[exp.Expr], str] = {
+    exp.EQ: "=",
+    exp.NEQ: "<>",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
+
+
+def _kind(node: exp.Expr) -> str | None:
+    """'text', 'number', 'time' or 'boolean' for a node of known type, else None."""
+    dtype = node.type
+    if dtype is None:
+        return None
+    if dtype.this in exp.DataType.TEXT_TYPES:
+        return "text"
+    if dtype.this in exp.DataType.NUMERIC_TYPES:
+        return "number"
+    if dtype.this in exp.DataType.TEMPORAL_TYPES:
+        return "time"
+    if dtype.this == exp.DataType.Type.BOOLEAN:
+        return "boolean"
+    return None
+
+
+def _check_operand_types(query: exp.Expr) -> None:
+    """Trino does not convert between text and other types: `date_col = '2024-01-01'`,
+    `1 = '1'`, `'a' || 1` fail on Athena, though DuckDB would cast and carry on."""
+    for node in query.walk():
+        pairs: list[tuple[str, exp.Expr, exp.Expr]] = []
+        if type(node) in _COMPARISONS:
+            pairs.append((_COMPARISONS[type(node)], node.this, node.expression))
+        elif isinstance(node, exp.In):
+            pairs += [("IN", node.this, value) for value in node.expressions]
+        elif isinstance(node, exp.Between):
+            pairs += [
+                ("BETWEEN", node.this, node.args["low"]),
+                ("BETWEEN", node.this, node.args["high"]),
+            ]
+        elif isinstance(node, exp.DPipe):
+            for side in (node.this, node.expression):
+                kind = _kind(side)
+                if kind is not None and kind != "text":
+                    raise AthenaQueryError(
+                        "TYPE_MISMATCH",
+                        f"Unexpected parameters ({_type_name(node.this)}, "
+                        f"{_type_name(node.expression)}) for function concat. "
+                        "Expected: concat(varchar)",
+                    )
+        for operator, left, right in pairs:
+            kinds = {_kind(left), _kind(right)}
+            if None not in kinds and len(kinds) > 1 and "text" in kinds:
+                raise AthenaQueryError(
+                    "TYPE_MISMATCH",
+                    f"'{operator}' cannot be applied to {_type_name(left)}, {_type_name(right)}",
+                )
+
+
+def _type_name(node: exp.Expr) -> str:
+    return node.type.sql(dialect="athena").lower() if node.type is not None else "unknown"
+
+
 def _integer_division(node: exp.Div) -> exp.Expr:
     """Trino's integer division: truncates toward zero, keeps the wider operand's type,
     and fails on a zero divisor (DuckDB would return NULL)."""
@@ -272,17 +344,39 @@ def _integer_division(node: exp.Div) -> exp.Expr:
     return exp.cast(quotient, exp.DataType.build(_INTEGER_TYPES[wide].value))
 
 
-def _athena_types(node: exp.Expr) -> exp.Expr:
+def _integer_sum(node: exp.Expr) -> bool:
+    if isinstance(node, exp.Filter):
+        node = node.this
+    return isinstance(node, exp.Sum) and node.this.is_type(*_INTEGER_TYPES)
+
+
+def _athena_types(node: exp.Expr) -> exp.Expr:  # noqa: PLR0911 - one return per rule
     """Where DuckDB's result type differs from Trino's, compute Trino's."""
+    if _integer_sum(node) and not isinstance(node.parent, exp.Window | exp.Filter):
+        # Trino: sum of integers is bigint; DuckDB widens to hugeint. The cast goes
+        # around `sum(x) filter (...) over (...)` as a whole.
+        return exp.cast(node, exp.DataType.build("bigint"))
+    if isinstance(node, exp.Window) and _integer_sum(node.this):
+        return exp.cast(node, exp.DataType.build("bigint"))
+    if isinstance(node, exp.DateDiff):
+        # Trino counts whole units elapsed (01-15 to 03-14 is 1 month); DuckDB's
+        # date_diff counts boundaries crossed (2). DuckDB's date_sub counts like Trino.
+        unit = exp.Literal.string(node.text("unit").lower() or "day")
+        return exp.Anonymous(this="date_sub", expressions=[unit, node.expression, node.this])
+    if (
+        isinstance(node, exp.Add | exp.Sub)
+        and node.this.is_type(exp.DataType.Type.DATE)
+        and isinstance(node.expression, exp.Interval)
+        and node.expression.text("unit").lower() in _DATE_UNITS
+    ):
+        # Trino: a date plus or minus days, months or years is a date.
+        return exp.cast(node, exp.DataType.build("date"))
     if (
         isinstance(node, exp.Div)
         and node.this.is_type(*_INTEGER_TYPES)
         and node.expression.is_type(*_INTEGER_TYPES)
     ):
         return _integer_division(node)
-    if isinstance(node, exp.Sum) and node.this.is_type(*_INTEGER_TYPES):
-        # Trino: sum of integers is bigint; DuckDB widens to hugeint.
-        return exp.cast(node, exp.DataType.build("bigint"))
     if isinstance(node, exp.TimestampTrunc | exp.DateTrunc) and node.this.is_type(
         exp.DataType.Type.DATE
     ):

@@ -88,6 +88,7 @@ class AthenaLocalApp:
         self._moto = moto_app
         self._lock = threading.Lock()
         self._records: dict[str, QueryRecord] = {}
+        self._tokens: dict[str, str] = {}
         self._order: list[str] = []
         self._query_log = query_log
         self._engines: dict[str, Engine] = {}
@@ -103,7 +104,12 @@ class AthenaLocalApp:
         if service != "AmazonAthena" or action not in _HANDLED:
             return self._moto(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        try:
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        except ValueError:
+            return _respond(
+                start_response, 400, {"__type": "SerializationException", "Message": "Bad JSON"}
+            )
         region_match = _REGION.search(str(environ.get("HTTP_AUTHORIZATION", "")))
         region = region_match.group(1) if region_match else "us-east-1"
         try:
@@ -123,6 +129,11 @@ class AthenaLocalApp:
         context = body.get("QueryExecutionContext", {})
         database = str(context.get("Database") or "default")
         output = str(body.get("ResultConfiguration", {}).get("OutputLocation", ""))
+        token = body.get("ClientRequestToken")
+        with self._lock:
+            if token and token in self._tokens:
+                # A retried request (same token) is the same query, not a second run.
+                return {"QueryExecutionId": self._tokens[token]}
         query_id = str(uuid.uuid4())
         record = QueryRecord(
             query_execution_id=query_id,
@@ -137,6 +148,8 @@ class AthenaLocalApp:
         with self._lock:
             self._records[query_id] = record
             self._order.append(query_id)
+            if token:
+                self._tokens[token] = query_id
         try:
             outcome = self._engine(region).execute(query, database, query_id, output)
         except AthenaQueryError as error:
@@ -192,7 +205,10 @@ class AthenaLocalApp:
         rows: list[list[str | None]] = list(outcome.rows)
         if outcome.columns and outcome.statement_type == "DML":
             rows.insert(0, [name for name, _ in outcome.columns])
-        start = int(body.get("NextToken") or 0)
+        next_token = str(body.get("NextToken") or "0")
+        if not next_token.isdigit():
+            raise _InvalidRequestError(f"NextToken {next_token!r} is not valid")
+        start = int(next_token)
         size = min(int(body.get("MaxResults") or _PAGE_SIZE), _PAGE_SIZE)
         page = rows[start : start + size]
         response: dict[str, Any] = {
