@@ -535,3 +535,11 @@ def test_a_retried_request_token_runs_the_query_once(client: Client) -> None:
     assert rows == [["4"]]
     with pytest.raises(client.athena.exceptions.InvalidRequestException):
         client.athena.get_query_results(QueryExecutionId=ids[0], NextToken="not-a-token")
+
+
+def test_unaliased_columns_and_regexp_groups_follow_athena(client: Client) -> None:
+    execution = client.ok("select regexp_replace('a1b2', '(\\d)', '<$1>') as r, 1 + 1")
+    results = client.athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    header, row = results["ResultSet"]["Rows"]
+    assert [d["VarCharValue"] for d in header["Data"]] == ["r", "_col1"]
+    assert [d["VarCharValue"] for d in row["Data"]] == ["a<1>b<2>", "2"]

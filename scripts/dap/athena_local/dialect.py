@@ -352,6 +352,14 @@ def _integer_sum(node: exp.Expr) -> bool:
 
 def _athena_types(node: exp.Expr) -> exp.Expr:  # noqa: PLR0911 - one return per rule
     """Where DuckDB's result type differs from Trino's, compute Trino's."""
+    if isinstance(node, exp.RegexpReplace) and isinstance(
+        node.args.get("replacement"), exp.Literal
+    ):
+        # Trino refers to groups as $1, DuckDB (RE2) as \1.
+        replacement = node.args["replacement"]
+        text = re.sub(r"\$(\d)", r"\\\1", replacement.this)
+        node.set("replacement", exp.Literal.string(text))
+        return node
     if _integer_sum(node) and not isinstance(node.parent, exp.Window | exp.Filter):
         # Trino: sum of integers is bigint; DuckDB widens to hugeint. The cast goes
         # around `sum(x) filter (...) over (...)` as a whole.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -105,7 +106,7 @@ class Engine:
             return Outcome(
                 "DML",
                 "SELECT",
-                columns=[(name.lower(), arrow_to_athena(t)) for name, t in _fields(result)],
+                columns=[(_column_label(name), arrow_to_athena(t)) for name, t in _fields(result)],
                 rows=_format_rows(result),
                 scanned_bytes=workspace.scanned_bytes,
                 translated=translated,
@@ -664,6 +665,12 @@ def _alter_columns(action: exp.Expr, columns: list[dict[str, str]]) -> list[dict
         dtype = action.args["dtype"].sql(dialect="hive").lower()
         return [{"Name": new, "Type": dtype} if c["Name"] == old else c for c in columns]
     raise AthenaQueryError("NOT_SUPPORTED", f"ALTER TABLE {action.key.upper()} is not supported")
+
+
+def _column_label(name: str) -> str:
+    """Athena names an unaliased column `_col0`; sqlglot's qualifier names it `_col_0`."""
+    match = re.fullmatch(r"_col_(\d+)", name)
+    return f"_col{match.group(1)}" if match else name.lower()
 
 
 def _quote(identifier: str) -> str:
