@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -543,3 +544,36 @@ def test_unaliased_columns_and_regexp_groups_follow_athena(client: Client) -> No
     header, row = results["ResultSet"]["Rows"]
     assert [d["VarCharValue"] for d in header["Data"]] == ["r", "_col1"]
     assert [d["VarCharValue"] for d in row["Data"]] == ["a<1>b<2>", "2"]
+
+
+def test_cli_runs_a_command_against_the_endpoint_and_passes_its_status_on() -> None:
+    script = (
+        "import os, sys, boto3\n"
+        "names = [b['Name'] for b in boto3.client('s3').list_buckets()['Buckets']]\n"
+        "print(os.environ['AWS_ENDPOINT_URL'], os.environ['AWS_ACCESS_KEY_ID'], names)\n"
+        "sys.exit(3)\n"
+    )
+    proc = subprocess.run(
+        [
+            str(BIN / "dap"),
+            "athena-local",
+            "--port",
+            "0",
+            "--bucket",
+            "cmd-bucket",
+            "--",
+            str(BIN / "python"),
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+    assert proc.returncode == 3, proc.stderr
+    url, key, buckets = proc.stdout.split(" ", 2)
+    assert url.startswith("http://127.0.0.1:")
+    assert key == "athena-local"  # throwaway credentials, never the caller's
+    assert buckets.strip() == "['cmd-bucket']"
