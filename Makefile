@@ -21,8 +21,8 @@ ATHENA_ENV := DBT_TARGET=athena DBT_TARGET_PATH=build/athena-target \
 	DAP_ATHENA_S3_STAGING_DIR=s3://$(ATHENA_RESULTS_BUCKET)/dbt/ \
 	DAP_ATHENA_S3_DATA_DIR=s3://$(ATHENA_LAKE_BUCKET)/ DAP_ATHENA_POLL_INTERVAL=0.2
 
-.PHONY: help setup run run-athena athena-local sample load build summary test lint lint-python \
-	lint-sql pytest clean
+.PHONY: help setup run run-athena athena-local docs docs-serve report test lint lint-python \
+	lint-sql lint-workflows browser pytest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -44,6 +44,19 @@ run: setup ## sample workbooks -> lake -> dbt build -> yearly table
 	$(BIN)/dap load $(SAMPLE_DIR)/*.xls $(SAMPLE_DIR)/*.xlsx --lake $(LAKE)
 	$(BIN)/dbt build
 	$(BIN)/dap summary --lake $(LAKE)
+	$(BIN)/dap report --lake $(LAKE) --out build/report
+	@echo "report: open build/report/index.html (chart: build/report/calls-handled.png)"
+
+report: setup ## render the public report from the local warehouse into build/report/
+	$(BIN)/dap report --lake $(LAKE) --out build/report
+
+docs: setup ## generate the dbt docs site (target/index.html) and check documentation coverage
+	$(BIN)/dbt docs generate
+	$(BIN)/dap docs-coverage
+
+DOCS_PORT ?= 8080
+docs-serve: docs ## serve the dbt docs site on http://127.0.0.1:$(DOCS_PORT)
+	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 run-athena: setup ## the same pipeline on Athena, offline: s3:// lake, Glue, dbt-athena, local endpoint
 	$(BIN)/dap sample --out $(SAMPLE_DIR)
@@ -55,9 +68,9 @@ run-athena: setup ## the same pipeline on Athena, offline: s3:// lake, Glue, dbt
 athena-local: setup ## serve the local Athena endpoint on 127.0.0.1:4566 until Ctrl-C
 	$(BIN)/dap athena-local --bucket $(ATHENA_LAKE_BUCKET) --bucket $(ATHENA_RESULTS_BUCKET)
 
-test: setup lint pytest ## every test: linters, then pytest (which runs dbt build end to end)
+test: setup lint browser pytest ## every test: linters, then pytest (dbt end to end, Athena, browsers)
 
-lint: lint-python lint-sql ## ruff, mypy and sqlfluff
+lint: lint-python lint-sql lint-workflows ## ruff, mypy, sqlfluff, yamllint, workflow schema and zizmor
 
 lint-python: setup
 	$(BIN)/ruff check scripts tests/python
@@ -73,6 +86,25 @@ lint-sql: setup
 	@printf '[sqlfluff:templater:dbt]\ntarget = athena\n' > build/sqlfluff-athena.cfg
 	$(BIN)/dap athena-local --port 0 -- env DAP_LAKE=build/lint-lake $(ATHENA_ENV) \
 		$(BIN)/sqlfluff lint models macros tests analyses --config build/sqlfluff-athena.cfg
+
+# YAML style everywhere; GitHub workflows schema-valid, with no zizmor finding of medium
+# severity or higher.
+lint-workflows: setup
+	$(BIN)/yamllint --strict .github models macros seeds dbt_project.yml profiles.yml.example \
+		.pre-commit-config.yaml .yamllint.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --min-severity medium .github/workflows
+
+# The browser tests drive Debian's Chromium. Install it where we can (root with apt, as on
+# CI); elsewhere the browser tests skip and say how to run them.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		(apt-get install -y -q chromium >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) || \
+		echo "could not install chromium: the browser tests will skip"; \
+	else echo "chromium not installed and not root: the browser tests will skip"; fi
 
 pytest: setup
 	$(BIN)/pytest

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dap import __version__
 from dap.errors import DapError
+from dap.lake import resolve_lake_uri
 
 LAKE_HELP = (
     "the lake: a local folder or s3://bucket/prefix (default: $DAP_LAKE if set, else ./lake)"
@@ -98,6 +99,29 @@ def _cmd_athena_local(args: argparse.Namespace) -> int:
         command=args.command[1:] if args.command[:1] == ["--"] else args.command,
         say=_say,
     )
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from dap.report import write_report  # noqa: PLC0415
+
+    lake = resolve_lake_uri(args.lake)
+    if "://" in lake:
+        _say(f"{lake}: the report reads the local warehouse; give --lake a local folder")
+        return 2
+    for written in write_report(Path(lake), args.out):
+        sys.stdout.write(f"wrote {written}\n")
+    return 0
+
+
+def _cmd_docs_coverage(args: argparse.Namespace) -> int:
+    from dap.docs_coverage import measure  # noqa: PLC0415
+
+    coverage = measure(args.target)
+    sys.stdout.write(coverage.report() + "\n")
+    if not coverage.complete:
+        _say(f"documentation coverage is below 100%: {len(coverage.missing)} item(s) missing")
+        return 1
+    return 0
 
 
 def _iso_date(text: str) -> date:
@@ -237,6 +261,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("--lake", help=LAKE_HELP)
     summary.set_defaults(func=_cmd_summary)
+
+    report = sub.add_parser(
+        "report",
+        help="render the public report (static HTML page and PNG chart) from the trusted marts",
+        description=(
+            "Read the trusted marts and the quarantine from the local warehouse "
+            "(<lake>/warehouse.duckdb, built by `dbt build`) and write index.html, a "
+            "self-contained page (inline CSS and SVG charts drawn from the figures; it "
+            "fetches nothing, so it works offline), and calls-handled.png: calls-handled "
+            "percentage by year with the year-over-year change, the monthly trend, service "
+            "level and average speed of answer, the days held back by the quarantine and "
+            "the days missing, the data's date range and when the marts were built. With an "
+            "s3://bucket/prefix destination both files are uploaded for publishing."
+        ),
+    )
+    report.add_argument("--lake", help=LAKE_HELP)
+    report.add_argument(
+        "--out",
+        default="build/report",
+        help="folder or s3://bucket/prefix to write to (default build/report)",
+    )
+    report.set_defaults(func=_cmd_report)
+
+    docs = sub.add_parser(
+        "docs-coverage",
+        help="check that every model, column, source, seed, macro and exposure is documented",
+        description=(
+            "Read dbt's manifest.json and catalog.json (written by `dbt docs generate`) and "
+            "report documentation coverage per kind: models, their grains, columns (every "
+            "column the warehouse has), sources, seeds, macros and exposures with owners. "
+            "Exit status 1, naming each gap, when anything is below 100%."
+        ),
+    )
+    docs.add_argument(
+        "--target",
+        type=Path,
+        default=Path(os.environ.get("DBT_TARGET_PATH", "target")),
+        help="dbt's target folder (default: $DBT_TARGET_PATH, else ./target)",
+    )
+    docs.set_defaults(func=_cmd_docs_coverage)
 
     athena = sub.add_parser(
         "athena-local",

@@ -49,3 +49,42 @@ def aws_env(endpoint_url: str) -> dict[str, str]:
         "AWS_REGION": ATHENA_REGION,
         "AWS_DEFAULT_REGION": ATHENA_REGION,
     }
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for Debian's Chromium on a machine with a closed network (no first-run, no
+# background fetches that would fail and slow every start).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_or_skip() -> Path:
+    """Debian's Chromium, or skip the browser test saying why and what to do."""
+    import pytest  # noqa: PLC0415
+
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            f"browser test skipped: Debian's Chromium is not installed ({CHROMIUM} missing). "
+            "`make test` installs it when run as root (apt-get install chromium); otherwise "
+            "run `sudo apt-get install chromium`, then `make test`."
+        )
+    return CHROMIUM
+
+
+def is_blank(png: bytes) -> bool:
+    """True when a screenshot is (nearly) one colour."""
+    import io  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = image.getcolors(maxcolors=1_000_000) or []
+    return len(colours) < 10
