@@ -1,14 +1,15 @@
 """Documentation coverage of the dbt project, from `dbt docs generate`'s artifacts.
 
-Every model, source table, seed, macro and exposure of the project must have a
+Every model, source table, seed, analysis, macro and exposure of the project must have a
 description; every column the warehouse actually has (catalog.json) must be described in
-the project (manifest.json); every model states its grain. Coverage is reported per kind;
-anything below 100% is a failure that names what is missing.
+the project (manifest.json); every model states its grain ("Grain: one row per ...").
+Coverage is reported per kind; anything below 100% is a failure that names what is missing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,14 +73,21 @@ def measure(target: Path) -> Coverage:
 
     for unique_id, node in sorted({**manifest["nodes"], **manifest["sources"]}.items()):
         kind = node["resource_type"]
-        if node.get("package_name") != project or kind not in ("model", "seed", "source"):
+        if node.get("package_name") != project:
+            continue
+        if kind == "analysis":
+            coverage.count("analyses", _described(node), node["name"])
+            continue
+        if kind not in ("model", "seed", "source"):
             continue
         name = f"{node.get('source_name')}.{node['name']}" if kind == "source" else node["name"]
         coverage.count(f"{kind}s", _described(node), name)
         if kind == "source":
             coverage.count("sources", bool(node.get("source_description")), f"{name} (source)")
         if kind == "model":
-            grain = "grain" in str(node.get("description", "")).lower()
+            grain = bool(
+                re.search(r"\bgrain: one row per\b", str(node.get("description", "")), re.I)
+            )
             coverage.count("model grains", grain, f"{name} states no grain")
         documented = {c.lower(): _described(col) for c, col in node.get("columns", {}).items()}
         actual = catalog_nodes.get(unique_id, {}).get("columns", {})

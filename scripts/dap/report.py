@@ -34,6 +34,13 @@ class Year:
     service_level: float | None
     speed_of_answer: float | None
     days: int
+    first_day: date
+    last_day: date
+
+    @property
+    def is_partial(self) -> bool:
+        """True when the figures do not cover the whole calendar year."""
+        return (self.first_day, self.last_day) != (date(self.year, 1, 1), date(self.year, 12, 31))
 
     def change_from(self, previous: Year | None) -> float | None:
         """Year-over-year change of the calls-handled percentage, in points."""
@@ -77,8 +84,8 @@ def read_report_data(lake: Path) -> ReportData:
             Year(*row)
             for row in con.execute(
                 "select year, calls_offered, calls_handled, calls_handled_pct, service_level,"
-                " avg_speed_of_answer_seconds, days_reported"
-                " from trusted.fct_calls_handled_yearly order by year"
+                " avg_speed_of_answer_seconds, days_reported, first_reported_date,"
+                " last_reported_date from trusted.fct_calls_handled_yearly order by year"
             ).fetchall()
         ]
         months = [
@@ -91,7 +98,8 @@ def read_report_data(lake: Path) -> ReportData:
         quarantined = [
             HeldBack(*row)
             for row in con.execute(
-                "select date, string_agg(distinct quarantine_reason, '; '),"
+                "select date,"
+                " string_agg(distinct quarantine_reason, '; ' order by quarantine_reason),"
                 " bool_and(is_date_in_marts)"
                 " from curated.quarantine_daily_metrics where date is not null"
                 " group by date order by date"
@@ -105,7 +113,8 @@ def read_report_data(lake: Path) -> ReportData:
         ]
     if not years or not days:
         raise DapError(f"{path}: the trusted marts are empty; load extracts and run `dbt build`")
-    present = set(days)
+    # Missing: no figures in any extract. A day the quarantine held back is listed there.
+    present = set(days) | {held.day for held in quarantined}
     span = (days[-1] - days[0]).days + 1
     missing = [day for day in (days[0] + timedelta(n) for n in range(span)) if day not in present]
     built_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
@@ -136,8 +145,6 @@ def _bar_chart(years: list[Year]) -> str:
         f'<svg role="img" aria-labelledby="yearly-title" viewBox="0 0 {width} {height}" '
         'class="chart" data-chart="yearly">',
         '<title id="yearly-title">Calls handled (%) by year</title>',
-        f'<text x="{width - 10}" y="12" class="tick" text-anchor="end">'
-        "scale starts near the lowest year, not at 0</text>",
         _axis(left, width - 10, height - bottom),
     ]
     for tick in (low, (low + high) / 2, high):
@@ -208,7 +215,9 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem}
 th,td{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .chart{width:100%;height:auto}.bar{fill:#2b6cb0}.line{fill:none;stroke:#2b6cb0;stroke-width:2}
-.axis{stroke:#888}.tick{font-size:11px;fill:#555}.up{color:#22663a}.down{color:#a12d2d}
+.axis{stroke:#888}.tick{font-size:13px;fill:#555}.up{color:#22663a}.down{color:#a12d2d}
+.scroll{overflow-x:auto}figure{margin:0}figcaption{font-size:.85rem;color:#444}
+caption{text-align:left;font-size:.85rem;color:#444;padding-bottom:.3rem}
 """
 
 
@@ -228,8 +237,13 @@ def render_html(data: ReportData, generated_at: datetime) -> str:
         )
         change_text = "&ndash;" if change is None else f"{change:+.2f}"
         level = None if year.service_level is None else year.service_level * 100
+        partial = (
+            f'<span class="partial" title="{year.first_day} to {year.last_day} only">*</span>'
+            if year.is_partial
+            else ""
+        )
         rows.append(
-            f'<tr data-year="{year.year}"><td>{year.year}</td>'
+            f'<tr data-year="{year.year}"><td>{year.year}{partial}</td>'
             f'<td data-field="calls_offered">{year.offered:,}</td>'
             f'<td data-field="calls_handled">{year.handled:,}</td>'
             f'<td data-field="calls_handled_pct">{_fmt(year.handled_pct, ".2f")}</td>'
@@ -274,6 +288,14 @@ def render_html(data: ReportData, generated_at: datetime) -> str:
         [(str(y.year), y.speed_of_answer) for y in data.years if y.speed_of_answer is not None],
         "s",
     )
+    partials = [y for y in data.years if y.is_partial]
+    partial_note = (
+        '<p class="meta" id="partial-years">* Part of the year only: '
+        + "; ".join(f"{y.year}: {y.first_day} to {y.last_day} ({y.days} days)" for y in partials)
+        + ". Compare such a year with a full one with care.</p>"
+        if partials
+        else ""
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
@@ -290,15 +312,22 @@ page generated {generated_at:%Y-%m-%d %H:%M} UTC.</p>
 sum of calls handled over the sum of calls offered, for the year (a ratio of sums, not an
 average of daily rates).</p>
 <h2>Calls handled by year</h2>
-{_bar_chart(data.years)}
-<table id="yearly"><thead><tr><th>Year</th><th>Offered</th><th>Handled</th>
+<figure>{_bar_chart(data.years)}
+<figcaption>Calls handled (%) by year. The scale starts near the lowest year, not at 0:
+the differences are tenths of a point.</figcaption></figure>
+<div class="scroll" role="region" aria-label="Calls handled by year, table" tabindex="0">
+<table id="yearly"><caption>Calls offered and handled by year; change is in percentage
+points from the year before.</caption><thead><tr><th>Year</th><th>Offered</th><th>Handled</th>
 <th>Handled %</th><th>Change (pts)</th><th>Service level %</th><th>Avg answer (s)</th>
-<th>Days</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+<th>Days</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>
+{partial_note}
 <h2>Monthly trend</h2>
-{monthly}
+<figure>{monthly}<figcaption>Calls handled (%) by month.</figcaption></figure>
 <h2>Service level and speed of answer</h2>
-{service}
-{answer}
+<figure>{service}<figcaption>Service level (%): share of calls answered within the
+target time, weighted by calls offered.</figcaption></figure>
+<figure>{answer}<figcaption>Average speed of answer (seconds), weighted by calls
+handled.</figcaption></figure>
 <h2>Days held back or missing</h2>
 <p>Days whose figures broke a quality rule were held back from these figures:</p>
 <ul id="quarantined">{held_back}</ul>
@@ -322,7 +351,7 @@ def render_png(data: ReportData) -> bytes:
     values = [y.handled_pct for y in years if y.handled_pct is not None]
     if values:
         top.set_ylim(max(0.0, min(values) - 2), min(100.0, max(values) + 1))
-    top.set_title("Calls handled (%) by year")
+    top.set_title("Calls handled (%) by year (the axis does not start at 0)")
     months = [m for m in data.months if m.handled_pct is not None]
     bottom.plot([m.start for m in months], [m.handled_pct for m in months], color="#2b6cb0")
     bottom.set_title("Calls handled (%) by month")

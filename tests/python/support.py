@@ -71,6 +71,8 @@ def chromium_or_skip() -> Path:
     import pytest  # noqa: PLC0415
 
     if not CHROMIUM.is_file():
+        if os.environ.get("DAP_REQUIRE_BROWSER") == "1":  # CI: a skip would hide a failure
+            pytest.fail(f"DAP_REQUIRE_BROWSER=1 but Debian's Chromium is not at {CHROMIUM}")
         pytest.skip(
             f"browser test skipped: Debian's Chromium is not installed ({CHROMIUM} missing). "
             "`make test` installs it when run as root (apt-get install chromium); otherwise "
