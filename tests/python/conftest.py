@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 import requests
 
 from dap.athena_local import AthenaLocal
-from support import BIN, REAL_CSV, REPO_ROOT, DbtResult, DbtRunner
+from support import REAL_CSV, REPO_ROOT, DbtResult, DbtRunner, run_dbt_cli
 
 
 @pytest.fixture
@@ -46,20 +44,8 @@ def run_dbt(tmp_path: Path, dbt_profiles_dir: Path) -> DbtRunner:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
         env.pop("DBT_TARGET", None)
-        proc = subprocess.run(
-            [str(BIN / "dbt"), *args],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        results_file = target / "run_results.json"
-        run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
-        results_file.unlink(missing_ok=True)
-        result = DbtResult(proc.returncode, proc.stdout + proc.stderr, run_results)
-        if check and proc.returncode != 0:
+        result = run_dbt_cli(args, cwd=REPO_ROOT, env=env)
+        if check and result.returncode != 0:
             pytest.fail(f"dbt {' '.join(args)} failed:\n{result.output[-6000:]}")
         return result
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,31 @@ class DbtResult:
 
 
 DbtRunner = Callable[..., DbtResult]
+
+
+def run_dbt_cli(
+    args: Sequence[str], *, cwd: Path, env: dict[str, str], target: Path | None = None
+) -> DbtResult:
+    """Run the dbt CLI in cwd; with target, artifacts and logs go there (else as env says).
+
+    run_results.json is read and removed, so the next run's results are its own.
+    """
+    env = dict(env)
+    if target is not None:
+        env.update(DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target / "logs"))
+    proc = subprocess.run(
+        [str(BIN / "dbt"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    results_file = Path(env.get("DBT_TARGET_PATH", str(cwd / "target"))) / "run_results.json"
+    run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    results_file.unlink(missing_ok=True)
+    return DbtResult(proc.returncode, proc.stdout + proc.stderr, run_results)
 
 
 def run_dap(*args: str, lake: Path | None = None) -> subprocess.CompletedProcess[str]:

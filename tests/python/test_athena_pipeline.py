@@ -8,7 +8,6 @@ the same workbooks.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -25,7 +24,7 @@ import pytest
 import requests
 
 from dap.athena_local import AthenaLocal
-from support import ATHENA_REGION, BIN, REPO_ROOT, DbtResult, aws_env
+from support import ATHENA_REGION, BIN, REPO_ROOT, DbtResult, aws_env, run_dbt_cli
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
@@ -84,19 +83,7 @@ def _session() -> boto3.Session:
 
 
 def _dbt(args: tuple[str, ...], project: Path, env: dict[str, str], target: Path) -> DbtResult:
-    proc = subprocess.run(
-        [str(BIN / "dbt"), *args],
-        cwd=project,
-        env={**env, "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target / "logs")},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    results_file = target / "run_results.json"
-    run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    results_file.unlink(missing_ok=True)
-    return DbtResult(proc.returncode, proc.stdout + proc.stderr, run_results)
+    return run_dbt_cli(args, cwd=project, env=env, target=target)
 
 
 def _base_env(profiles: Path) -> dict[str, str]:

@@ -15,6 +15,7 @@ from dap.schema import DATASET, NULL_PARTITION, RAW_SCHEMA
 from test_load_s3 import (  # the moto server and its environment
     GLUE_COLUMNS,
     PARQUET_SERDE,
+    _assert_raw_table,
     _closed_port,
     aws_env,  # noqa: F401
     moto_endpoint,  # noqa: F401
@@ -134,20 +135,7 @@ def test_ensure_table_creates_database_and_table(glue, database):
     assert _catalog(database).ensure_table() is True
 
     assert "raw zone" in glue.get_database(Name=database)["Database"]["Description"].lower()
-    table = _table(glue, database)
-    assert table["TableType"] == "EXTERNAL_TABLE"
-    assert table["Parameters"] == {
-        "EXTERNAL": "TRUE",
-        "classification": "parquet",
-        "parquet.compression": "SNAPPY",
-    }
-    assert [(c["Name"], c["Type"]) for c in table["PartitionKeys"]] == [("year", "int")]
-    sd = table["StorageDescriptor"]
-    assert _columns(sd) == GLUE_COLUMNS
-    assert sd["Location"] == "s3://dap-catalog-test/lake/raw/contact_centre_metrics/"
-    assert sd["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-    assert sd["OutputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-    assert sd["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE
+    _assert_raw_table(glue, database, LOCATION)
     assert _partitions(glue, database) == {}
 
 

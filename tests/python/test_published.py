@@ -30,9 +30,11 @@ from support import (
     BIN,
     CHROMIUM_ARGS,
     REPO_ROOT,
+    DbtResult,
     chromium_or_skip,
     is_blank,
     run_dap,
+    run_dbt_cli,
 )
 
 pytestmark = pytest.mark.dbt
@@ -47,18 +49,8 @@ class Built:
     report: Path
 
 
-def _dbt(
-    args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "dbt"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+def _dbt(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> DbtResult:
+    return run_dbt_cli(args, cwd=cwd, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +74,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     assert loaded.returncode == 0, loaded.stderr
     for args in (["build"], ["docs", "generate"]):
         result = _dbt(args, env)
-        assert result.returncode == 0, result.stdout[-3000:]
+        assert result.returncode == 0, result.output[-3000:]
     report = tmp / "report"
     made = run_dap("report", "--lake", str(lake), "--out", str(report))
     assert made.returncode == 0, made.stderr
@@ -120,7 +112,7 @@ def test_documentation_coverage_fails_when_a_column_description_is_deleted(
     models.write_text(text[: found.start()] + text[found.end() :])
     env = {**built.env, "DBT_TARGET_PATH": str(tmp_path / "target")}
     result = _dbt(["docs", "generate"], env, cwd=scratch)
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, result.output[-3000:]
     coverage = run_dap("docs-coverage", "--target", str(tmp_path / "target"))
     assert coverage.returncode == 1
     assert "missing columns: fct_calls_handled_yearly.calls_abandoned" in coverage.stdout
