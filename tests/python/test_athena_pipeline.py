@@ -93,10 +93,9 @@ def _base_env(profiles: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("profiles")
-    shutil.copy(REPO_ROOT / "profiles.yml.example", directory / "profiles.yml")
-    return directory
+def profiles(dbt_profiles_dir: Path) -> Path:
+    """The documented profile (conftest's dbt_profiles_dir), under a shorter name."""
+    return dbt_profiles_dir
 
 
 @pytest.fixture(scope="module")

@@ -54,17 +54,14 @@ def _dbt(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> DbtResu
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def built(tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path) -> Built:
     """The sample workbooks landed and built, docs generated, report written."""
     tmp = tmp_path_factory.mktemp("published")
     lake, target, workbooks = tmp / "lake", tmp / "target", tmp / "workbooks"
-    profiles = tmp / "profiles"
-    profiles.mkdir()
-    shutil.copy(REPO_ROOT / "profiles.yml.example", profiles / "profiles.yml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAP_", "DBT_", "AWS_"))}
     env.update(
         DAP_LAKE=str(lake),
-        DBT_PROFILES_DIR=str(profiles),
+        DBT_PROFILES_DIR=str(dbt_profiles_dir),
         DBT_TARGET_PATH=str(target),
         DBT_LOG_PATH=str(tmp / "logs"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
