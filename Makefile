@@ -11,6 +11,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# cfn-lint and checkov live in a venv of their own: checkov's pins conflict with dbt's.
+INFRA_VENV := .venv-infra
 LAKE ?= $(or $(DAP_LAKE),lake)
 SAMPLE_DIR ?= build/sample
 export DAP_LAKE := $(LAKE)
@@ -22,7 +24,7 @@ ATHENA_ENV := DBT_TARGET=athena DBT_TARGET_PATH=build/athena-target \
 	DAP_ATHENA_S3_DATA_DIR=s3://$(ATHENA_LAKE_BUCKET)/ DAP_ATHENA_POLL_INTERVAL=0.2
 
 .PHONY: help setup run run-athena athena-local docs docs-serve report test lint lint-python \
-	lint-sql lint-workflows browser pytest clean
+	lint-sql lint-workflows lint-infra browser pytest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -70,7 +72,7 @@ athena-local: setup ## serve the local Athena endpoint on 127.0.0.1:4566 until C
 
 test: setup lint browser pytest ## every test: linters, then pytest (dbt end to end, Athena, browsers)
 
-lint: lint-python lint-sql lint-workflows ## ruff, mypy, sqlfluff, yamllint, workflow schema and zizmor
+lint: lint-python lint-sql lint-workflows lint-infra ## ruff, mypy, sqlfluff, yamllint, workflows, cfn-lint, checkov
 
 lint-python: setup
 	$(BIN)/ruff check scripts tests/python
@@ -90,10 +92,25 @@ lint-sql: setup
 # YAML style everywhere; GitHub workflows schema-valid, with no zizmor finding of medium
 # severity or higher.
 lint-workflows: setup
-	$(BIN)/yamllint --strict .github models macros seeds dbt_project.yml profiles.yml.example \
+	$(BIN)/yamllint --strict .github models macros seeds infra dbt_project.yml profiles.yml.example \
 		.pre-commit-config.yaml .yamllint.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --min-severity medium .github/workflows
+
+$(INFRA_VENV)/.installed: infra/requirements.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	@touch $@
+
+# The CloudFormation templates: cfn-lint clean, and no failed checkov check (a skip is
+# written in the template, with its reason). checkov runs offline: no platform download
+# (--skip-download, BC_SKIP_MAPPING), no PyPI version check; a template it cannot parse
+# fails the target instead of passing unchecked.
+lint-infra: $(INFRA_VENV)/.installed ## cfn-lint and checkov on the CloudFormation in infra/
+	$(INFRA_VENV)/bin/cfn-lint infra/*.yaml
+	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE_ERROR_FAIL=TRUE \
+		$(INFRA_VENV)/bin/checkov --directory infra --framework cloudformation --skip-download \
+		--quiet --compact
 
 # The browser tests drive Debian's Chromium. Install it where we can (root with apt, as on
 # CI); elsewhere the browser tests skip and say how to run them.

@@ -14,7 +14,10 @@ monthly as (
 
 final as (
 
-    select * from monthly
+    select
+        monthly.*,
+        {{ build_metadata() }}
+    from monthly
 
 )
 

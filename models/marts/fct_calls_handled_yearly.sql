@@ -14,7 +14,10 @@ yearly as (
 
 final as (
 
-    select * from yearly
+    select
+        yearly.*,
+        {{ build_metadata() }}
+    from yearly
 
 )
 

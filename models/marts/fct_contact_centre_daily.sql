@@ -25,6 +25,7 @@ final as (
         source_file_name,
         source_file_sha256,
         ingested_at,
+        {{ build_metadata() }},
         -- Last: on Athena the table is partitioned by year, and Hive partition
         -- columns must come last.
         {{ year_of('date') }} as year

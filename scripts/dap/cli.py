@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -49,32 +49,107 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from dap.lake import Lake, open_lake, resolve_lake_uri  # noqa: PLC0415
+    from dap.audit import Identity, aws_identity, local_identity  # noqa: PLC0415
+    from dap.lake import Lake, S3Lake, ZonedLake, open_lake, resolve_lake_uri  # noqa: PLC0415
     from dap.load import load_workbooks  # noqa: PLC0415
 
     uri = resolve_lake_uri(args.lake)
+    landing_uri = args.landing or os.environ.get("DAP_LANDING_LAKE") or uri
+    raw_uri = args.raw or os.environ.get("DAP_RAW_LAKE") or uri
     catalog = None
     lake: Lake
-    if uri.startswith("s3://"):
+    identify: Callable[[], Identity]
+    if any(u.startswith("s3://") for u in (landing_uri, raw_uri)):
         import boto3  # noqa: PLC0415 - only S3 lakes need boto3's import time
 
         from dap.catalog import GlueCatalog  # noqa: PLC0415
-        from dap.lake import S3Lake  # noqa: PLC0415
 
+        if not all(u.startswith("s3://") for u in (landing_uri, raw_uri)):
+            _say("dap load: error: the landing and raw zones must both be s3:// or both local")
+            return 2
         session = boto3.Session()  # the one session every AWS client of this load uses
         kms_key_id = args.kms_key_id or os.environ.get("DAP_KMS_KEY_ID") or None
-        lake = open_lake(uri, session, kms_key_id=kms_key_id)
-        assert isinstance(lake, S3Lake)
+        allow = args.allow_unprotected_bucket
+        if allow:
+            _say("warning: --allow-unprotected-bucket: not checking encryption and versioning")
+        landing = open_lake(landing_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
+        raw = (
+            landing
+            if raw_uri == landing_uri
+            else open_lake(raw_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
+        )
+        assert isinstance(raw, S3Lake)
+        lake = landing if raw is landing else ZonedLake(landing, raw)
         if kms_key_id:
             _say(f"encrypting every object with SSE-KMS key {kms_key_id}")
         if not args.no_glue:
             database = args.glue_database or os.environ.get("DAP_RAW_DATABASE") or "raw"
-            catalog = GlueCatalog(session, database=database, lake_root=lake.root)
+            catalog = GlueCatalog(session, database=database, lake_root=raw.root)
+
+        def identify() -> Identity:
+            return aws_identity(session)
     else:
+        if landing_uri != uri or raw_uri != uri:
+            _say("dap load: error: --landing and --raw are for s3:// zones; use --lake DIR")
+            return 2
         lake = open_lake(uri)  # a local folder: no catalog, no encryption options
+        identify = local_identity
+
+    def identify_and_say() -> Identity:
+        who = identify()
+        _say(f"loading as {who.name}")
+        return who
+
     _say(f"loading {len(args.workbooks)} workbook(s) into {lake.uri}")
-    summary = load_workbooks(args.workbooks, lake, progress=_say, catalog=catalog)
+    summary = load_workbooks(
+        args.workbooks,
+        lake,
+        progress=_say,
+        catalog=catalog,
+        pii=args.pii,
+        identify=identify_and_say,
+    )
     sys.stdout.write(f"loaded: {summary.describe()}\n")
+    return 0
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    import boto3  # noqa: PLC0415
+
+    from dap import metrics  # noqa: PLC0415
+
+    session = boto3.Session()  # reads the audit trail (s3://) and publishes
+    measurement: metrics.Measurement
+    if args.stage == "dbt":
+        measurement = metrics.from_run_results(args.run_results)
+    elif args.failed:
+        measurement = metrics.failed_load(datetime.now(UTC))
+    else:
+        from dap.audit import latest_record, read_record  # noqa: PLC0415
+        from dap.lake import open_lake, resolve_lake_uri  # noqa: PLC0415
+
+        uri = args.landing or os.environ.get("DAP_LANDING_LAKE") or resolve_lake_uri(args.lake)
+        lake = open_lake(uri, session if uri.startswith("s3://") else None)
+        if args.audit_key:
+            key, record = args.audit_key, read_record(lake, args.audit_key)
+        else:
+            latest = latest_record(lake)
+            if latest is None:
+                raise DapError(f"{lake.uri}: no audit record under _audit/loads/ (no load yet?)")
+            key, record = latest
+        measurement = metrics.from_audit_record(record, f"{lake.uri} {key}")
+    for metric in measurement.metrics:
+        sys.stdout.write(f"{metric}\n")
+    if args.dry_run:
+        _say(f"dry run: not published ({measurement.source})")
+        return 0
+    metrics.publish(session.client("cloudwatch"), measurement, args.namespace)
+    _say(
+        f"published {len(measurement.metrics)} metric(s) to CloudWatch {args.namespace} "
+        f"(Stage={measurement.stage}) from {measurement.source}"
+    )
     return 0
 
 
@@ -108,7 +183,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if "://" in lake:
         _say(f"{lake}: the report reads the local warehouse; give --lake a local folder")
         return 2
-    for written in write_report(Path(lake), args.out):
+    for written in write_report(
+        Path(lake), args.out, allow_unprotected=args.allow_unprotected_bucket
+    ):
         sys.stdout.write(f"wrote {written}\n")
     return 0
 
@@ -129,6 +206,57 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD") from exc
+
+
+def _add_metrics_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from dap.metrics import NAMESPACE  # noqa: PLC0415
+
+    metrics = sub.add_parser(
+        "metrics",
+        help="publish CloudWatch custom metrics for a load or a dbt run",
+        description=(
+            f"Publish the pipeline's health to CloudWatch (namespace {NAMESPACE}, dimension "
+            "Stage), where infra/platform.yaml's alarms watch it. `dap metrics load` reads "
+            "the newest load audit record in the lake (or --audit-key) and publishes "
+            "RowsLanded, FilesLanded, DurationSeconds and Failures=0; `dap metrics load "
+            "--failed` publishes Failures=1 after a load that stopped (it leaves no record), "
+            "e.g. `dap load ... || dap metrics load --failed`. `dap metrics dbt` reads "
+            "dbt's run_results.json and publishes Failures, TestFailures, Warnings, "
+            "RowsQuarantined and DurationSeconds. AWS credentials and region come from the "
+            "usual places (environment, profile, role)."
+        ),
+    )
+    metrics.add_argument("stage", choices=["load", "dbt"], help="what to report on")
+    metrics.add_argument("--lake", help=LAKE_HELP + "; load only")
+    metrics.add_argument(
+        "--landing",
+        metavar="S3_URI",
+        help="the landing zone, where the audit records are, if it has a bucket of its own "
+        "(default: $DAP_LANDING_LAKE if set, else the lake); load only",
+    )
+    metrics.add_argument(
+        "--audit-key",
+        metavar="KEY",
+        help="the audit record to report, e.g. _audit/loads/2026/11/23/...json "
+        "(default: the newest); load only",
+    )
+    metrics.add_argument(
+        "--failed", action="store_true", help="report a load that failed; load only"
+    )
+    metrics.add_argument(
+        "--run-results",
+        type=Path,
+        default=Path(os.environ.get("DBT_TARGET_PATH", "target")) / "run_results.json",
+        help="dbt's run results (default: $DBT_TARGET_PATH/run_results.json, else "
+        "target/run_results.json); dbt only",
+    )
+    metrics.add_argument(
+        "--namespace", default=NAMESPACE, help=f"CloudWatch namespace (default {NAMESPACE})"
+    )
+    metrics.add_argument(
+        "--dry-run", action="store_true", help="print the metrics without publishing them"
+    )
+    metrics.set_defaults(func=_cmd_metrics)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,11 +342,53 @@ def build_parser() -> argparse.ArgumentParser:
             "Into an s3:// lake, each workbook's years are also registered as partitions "
             "of the Glue table contact_centre_metrics in the --glue-database (the table is "
             "created or brought in line with the raw schema on every load) before its "
-            "manifest is written, so Athena and dbt's source read the raw zone."
+            "manifest is written, so Athena and dbt's source read the raw zone. "
+            "Every text cell is scanned for personal data first (see --pii). A bucket "
+            "without default encryption or versioning is refused. Each load ends by "
+            "writing an audit record to _audit/loads/ (who, when, files with sha256, rows "
+            "per partition, objects written)."
         ),
     )
     load.add_argument("workbooks", nargs="+", type=Path, metavar="WORKBOOK")
     load.add_argument("--lake", help=LAKE_HELP)
+    load.add_argument(
+        "--landing",
+        metavar="S3_URI",
+        help=(
+            "where the landing zone lives when it has a bucket of its own (original files "
+            "and the audit trail), as s3://bucket/prefix (default: $DAP_LANDING_LAKE if set, "
+            "else the lake)"
+        ),
+    )
+    load.add_argument(
+        "--raw",
+        metavar="S3_URI",
+        help=(
+            "where the raw zone lives when it has a bucket of its own (Parquet and "
+            "manifests), as s3://bucket/prefix (default: $DAP_RAW_LAKE if set, else the lake)"
+        ),
+    )
+    load.add_argument(
+        "--pii",
+        choices=["stop", "mask"],
+        default=os.environ.get("DAP_PII", "stop"),
+        help=(
+            "what to do when a text cell of any sheet holds personal data (email address, "
+            "phone number, postal code, payment card number, SIN, ...): 'stop' refuses the "
+            "workbook, naming file, sheet, row, column and kind, never the value; 'mask' "
+            "lands it with the personal data replaced by a marker in everything derived "
+            "from it and lists the cells masked in the manifest and audit record "
+            "(default: $DAP_PII if set, else stop)"
+        ),
+    )
+    load.add_argument(
+        "--allow-unprotected-bucket",
+        action="store_true",
+        help=(
+            "write to s3:// buckets even without default encryption or versioning (by "
+            "default such a bucket is refused before anything is written)"
+        ),
+    )
     glue = load.add_mutually_exclusive_group()
     glue.add_argument(
         "--glue-database",
@@ -249,6 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     load.set_defaults(func=_cmd_load)
+
+    _add_metrics_parser(sub)
 
     summary = sub.add_parser(
         "summary",
@@ -281,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default="build/report",
         help="folder or s3://bucket/prefix to write to (default build/report)",
+    )
+    report.add_argument(
+        "--allow-unprotected-bucket",
+        action="store_true",
+        help="upload even to a bucket without default encryption or versioning",
     )
     report.set_defaults(func=_cmd_report)
 

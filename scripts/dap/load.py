@@ -21,6 +21,14 @@ whose table was dropped) is readable by Athena again.
 
 Workbooks given together are ingested in the order given, one after the other; where
 they overlap, dbt prefers the most recently ingested, so the last one given wins.
+
+Personal data: every text cell of every sheet is scanned while the workbook is checked
+(:mod:`dap.pii`). By default a hit stops the load before anything is written; with
+``pii="mask"`` the workbook lands with the personal data masked in everything derived
+from it (the landing copy stays the original file, in the landing zone that only the
+loader can read) and the manifest lists the kinds and cells masked, never the values.
+
+Every load that gets to the end writes an audit record (:mod:`dap.audit`) last.
 """
 
 from __future__ import annotations
@@ -40,8 +48,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dap import __version__
+from dap.audit import AuditRecord, Identity, WrittenObject, local_identity
 from dap.errors import LakeError, Location, WorkbookError
 from dap.lake import LANDING, MANIFESTS, RAW, Lake
+from dap.pii import PiiPolicy
 from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
 from dap.workbook import ParsedWorkbook, parse_workbook
 
@@ -65,14 +75,29 @@ class FileOutcome:
     name: str
     sha256: str
     status: str  # "landed" or "unchanged"
+    size_bytes: int = 0
     rows: int = 0
     partitions: list[str] = field(default_factory=list)
+    rows_per_partition: dict[str, int] = field(default_factory=dict)
+    pii_masked: list[dict[str, object]] = field(default_factory=list)
+
+    def audit_entry(self) -> dict[str, object]:
+        return {
+            "file_name": self.name,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "status": self.status,
+            "rows": self.rows,
+            "rows_per_partition": self.rows_per_partition,
+            "pii_masked": self.pii_masked,
+        }
 
 
 @dataclass
 class LoadSummary:
     lake: str
     files: list[FileOutcome] = field(default_factory=list)
+    audit_key: str | None = None
 
     @property
     def landed(self) -> list[FileOutcome]:
@@ -90,11 +115,18 @@ class LoadSummary:
     def partitions_written(self) -> int:
         return sum(len(f.partitions) for f in self.landed)
 
+    @property
+    def cells_masked(self) -> int:
+        return sum(len(f.pii_masked) for f in self.landed)
+
     def describe(self) -> str:
+        masked = (
+            f"; personal data masked in {self.cells_masked} cell(s)" if self.cells_masked else ""
+        )
         return (
             f"{len(self.files)} file(s): {len(self.landed)} landed, "
             f"{len(self.unchanged)} skipped as unchanged; {self.rows:,} rows; "
-            f"{self.partitions_written} partition file(s) written to {self.lake}"
+            f"{self.partitions_written} partition file(s) written to {self.lake}{masked}"
         )
 
 
@@ -113,11 +145,18 @@ def load_workbooks(
     progress: Progress = lambda _message: None,
     clock: Clock = _utc_now,
     catalog: GlueCatalog | None = None,
+    pii: PiiPolicy = "stop",
+    identify: Callable[[], Identity] = local_identity,
 ) -> LoadSummary:
     """Land ``paths`` in ``lake``; with ``catalog``, register the raw zone's partitions
-    there too (S3 lakes only: the catalog points at the lake's s3:// location)."""
+    there too (S3 lakes only: the catalog points at the lake's s3:// location).
+
+    ``pii``: ``stop`` (default) refuses a workbook with personal data in any text cell,
+    ``mask`` lands it masked. ``identify`` says who is loading, for the audit record
+    (default: the local user); it is asked once the lake is known to be reachable."""
     lake.check_ready()
     summary = LoadSummary(lake.uri)
+    audit = AuditRecord(identify(), lake.uri, pii, clock())
     pending: list[tuple[int, Path, str, bytes, ParsedWorkbook]] = []
     seen: set[str] = set()
     total = len(paths)
@@ -126,13 +165,18 @@ def load_workbooks(
         data = _read(path)
         sha256 = hashlib.sha256(data).hexdigest()
         if sha256 in seen or lake.exists(manifest_key(sha256)):
-            summary.files.append(FileOutcome(path.name, sha256, "unchanged"))
+            summary.files.append(FileOutcome(path.name, sha256, "unchanged", len(data)))
             progress(f"[{number}/{total}] {path.name}: unchanged (sha256 {sha256[:12]}), skipped")
             continue
         seen.add(sha256)
-        parsed = parse_workbook(path.name, data)
+        parsed = parse_workbook(path.name, data, pii=pii)
         sheets = ", ".join(f"{s.name!r} {s.rows:,} rows" for s in parsed.sheets)
-        progress(f"[{number}/{total}] {path.name}: checked ({sheets})")
+        masked = (
+            f"; personal data masked in {len(parsed.pii_findings)} cell(s)"
+            if parsed.pii_findings
+            else ""
+        )
+        progress(f"[{number}/{total}] {path.name}: checked ({sheets}){masked}")
         pending.append((number, path, sha256, data, parsed))
 
     if catalog is not None:
@@ -150,6 +194,7 @@ def load_workbooks(
         except BaseException:
             out.undo()
             raise
+        audit.objects_written.extend(out.written)
         summary.files.append(outcome)
         progress(
             f"[{number}/{total}] {path.name}: landed {outcome.rows:,} rows "
@@ -157,6 +202,9 @@ def load_workbooks(
         )
     order = {p.name: i for i, p in enumerate(paths)}
     summary.files.sort(key=lambda f: order.get(f.name, 0))
+    audit.files = [f.audit_entry() for f in summary.files]
+    summary.audit_key = audit.write(lake, clock())
+    progress(f"audit record: {summary.audit_key}")
     return summary
 
 
@@ -201,20 +249,20 @@ class _RecordingLake:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self.written: list[str] = []
+        self.written: list[WrittenObject] = []
 
     def exists(self, key: str) -> bool:
         return self.lake.exists(key)
 
     def write_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        self.lake.write_bytes(key, data, content_type)
-        self.written.append(key)
+        version = self.lake.write_bytes(key, data, content_type)
+        self.written.append(WrittenObject(key, len(data), version))
 
     def undo(self) -> None:
         """Best effort: the error that caused the undo is the one to report."""
-        for key in reversed(self.written):
+        for obj in reversed(self.written):
             with contextlib.suppress(LakeError):
-                self.lake.delete(key)
+                self.lake.delete(obj.key)
 
 
 def _write(
@@ -239,8 +287,9 @@ def _write(
     ).cast(RAW_SCHEMA)
     years = pa.array(parsed.years, pa.int32())
 
-    outcome = FileOutcome(path.name, sha256, "landed", rows=table.num_rows)
-    rows_per_partition: dict[str, int] = {}
+    outcome = FileOutcome(path.name, sha256, "landed", len(data), rows=table.num_rows)
+    outcome.pii_masked = [finding.as_record() for finding in parsed.pii_findings]
+    rows_per_partition = outcome.rows_per_partition
     partition_values: list[str] = []
     for year in sorted({y for y in parsed.years if y is not None}) + (
         [None] if None in parsed.years else []
@@ -260,7 +309,7 @@ def _write(
 
     manifest = {
         "dataset": DATASET,
-        "file_name": path.name,
+        "file_name": parsed.file_name,  # masked if the name itself holds personal data
         "sha256": sha256,
         "size_bytes": len(data),
         "ingested_at": ingested_at.isoformat(timespec="milliseconds") + "Z",
@@ -276,6 +325,7 @@ def _write(
             for s in parsed.sheets
         ],
         "skipped_sheets": parsed.skipped_sheets,
+        "pii_masked": outcome.pii_masked,
         "rows": table.num_rows,
         "rows_per_partition": rows_per_partition,
         "raw_keys": outcome.partitions,

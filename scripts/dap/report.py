@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dap.errors import DapError
+from dap.lake import require_protected_bucket
 from dap.summary import WAREHOUSE_FILE
 
 if TYPE_CHECKING:
@@ -111,13 +112,17 @@ def read_report_data(lake: Path) -> ReportData:
                 "select date from trusted.fct_contact_centre_daily order by date"
             ).fetchall()
         ]
+        # The build time the marts carry (macros/marts/build_metadata.sql), not a file date.
+        (built,) = con.execute(
+            "select max(built_at) from trusted.fct_calls_handled_yearly"
+        ).fetchone() or (None,)
     if not years or not days:
         raise DapError(f"{path}: the trusted marts are empty; load extracts and run `dbt build`")
     # Missing: no figures in any extract. A day the quarantine held back is listed there.
     present = set(days) | {held.day for held in quarantined}
     span = (days[-1] - days[0]).days + 1
     missing = [day for day in (days[0] + timedelta(n) for n in range(span)) if day not in present]
-    built_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    built_at = built.replace(tzinfo=UTC) if isinstance(built, datetime) else datetime.now(UTC)
     return ReportData(years, months, quarantined, missing, days[0], days[-1], built_at)
 
 
@@ -368,8 +373,11 @@ def write_report(
     *,
     session: boto3.Session | None = None,
     now: datetime | None = None,
+    allow_unprotected: bool = False,
 ) -> list[str]:
-    """Render the page and the chart; write them to a folder or upload them to s3://."""
+    """Render the page and the chart; write them to a folder or upload them to s3://
+    (a bucket without default encryption or versioning is refused unless
+    ``allow_unprotected``)."""
     data = read_report_data(lake)
     page = render_html(data, now or datetime.now(tz=UTC)).encode("utf-8")
     chart = render_png(data)
@@ -379,6 +387,8 @@ def write_report(
 
         bucket, _, prefix = destination.removeprefix("s3://").partition("/")
         s3 = (session or boto.Session()).client("s3")
+        if not allow_unprotected:
+            require_protected_bucket(s3, bucket)
         written = []
         for name, (body, content_type) in files.items():
             key = f"{prefix.strip('/')}/{name}".lstrip("/")

@@ -3,6 +3,12 @@
 Whole-file problems raise :class:`~dap.errors.WorkbookError` naming file, sheet, row
 and column. Problems with single values do not stop the load: the value lands as null
 in its typed column and is described in ``load_issues``, so dbt can route the row.
+
+Every sheet is scanned for personal data (:mod:`dap.pii`) first, hidden ones and those
+without metrics included, since the landing zone keeps the whole file. With the ``stop``
+policy any finding raises :class:`~dap.errors.PiiError` once the whole workbook has been
+scanned; with ``mask`` the text is masked before any cell is typed, so nothing derived
+from the workbook (typed values, ``load_issues``, sheet names, messages) holds the value.
 """
 
 from __future__ import annotations
@@ -16,23 +22,14 @@ import pyarrow as pa
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from dap.cells import PARSERS, is_blank, quote
-from dap.errors import Location, WorkbookError
+from dap.errors import Location, PiiError, WorkbookError
+from dap.pii import PiiFinding, PiiPolicy, column_letter, mask_grid, mask_pii, scan_grid, scan_name
 from dap.schema import DATE_COLUMN, HEADER_INDEX, METRIC_COLUMNS, MetricColumn, normalise_header
 
 HEADER_SEARCH_ROWS = 20
 """How far down a sheet the header row may start (title rows above it are allowed)."""
 UNREADABLE_DATE_SHARE = 0.5
 """Above this share of unreadable dates the column, not the rows, is considered broken."""
-
-
-def column_letter(index: int) -> str:
-    """Excel's name for a 0-based column index (0 -> A, 27 -> AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(ord("A") + rem) + letters
-    return letters
 
 
 @dataclass
@@ -51,6 +48,8 @@ class ParsedWorkbook:
     sheets: list[SheetResult]
     columns: dict[str, list[object]]
     skipped_sheets: list[str] = field(default_factory=list)
+    pii_findings: list[PiiFinding] = field(default_factory=list)
+    """Where personal data was masked (``mask`` policy), by kind; never the values."""
 
     @property
     def rows(self) -> int:
@@ -73,8 +72,14 @@ class ParsedWorkbook:
         return [d.year if isinstance(d, date) else None for d in dates]
 
 
-def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
-    """Parse workbook bytes (.xlsx, .xls, .xlsb or .ods, detected from the content)."""
+def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> ParsedWorkbook:
+    """Parse workbook bytes (.xlsx, .xls, .xlsb or .ods, detected from the content).
+
+    ``pii``: ``stop`` raises :class:`~dap.errors.PiiError` listing every cell with personal
+    data; ``mask`` masks it and lists the cells in ``pii_findings``.
+    """
+    findings = scan_name(Location(mask_pii(file_name)), file_name)
+    file_name = mask_pii(file_name)  # as it lands, and in every message
     where = Location(file_name)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -84,26 +89,12 @@ def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
         raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
 
     result = ParsedWorkbook(file_name, [], {name: [] for name in _column_names()})
-    partial_headers: list[_PartialHeaderError] = []
-    for meta in book.sheets_metadata:
-        if meta.typ != SheetTypeEnum.WorkSheet or meta.visible != SheetVisibleEnum.Visible:
-            result.skipped_sheets.append(meta.name)
-            continue
-        try:
-            rows = book.get_sheet_by_name(meta.name)
-            # The whole grid from A1, so list positions are Excel's rows and columns
-            # (iter_rows() drops empty leading columns: python-calamine #177).
-            grid = [] if rows.start is None else rows.to_python(skip_empty_area=False)
-            sheet = _read_sheet(file_name, meta.name, iter(grid), result)
-        except _PartialHeaderError as exc:
-            partial_headers.append(exc)
-            sheet = None
-        except CalamineError as exc:
-            raise WorkbookError(Location(file_name, meta.name), f"cannot be read ({exc})") from exc
-        if sheet is None:
-            result.skipped_sheets.append(meta.name)
-        else:
-            result.sheets.append(sheet)
+    partial_headers, deferred = _read_sheets(book, result, findings, pii)
+    if findings and pii == "stop":
+        raise PiiError(findings)
+    if deferred is not None:
+        raise deferred
+    result.pii_findings = findings
 
     if not result.sheets and partial_headers:
         raise WorkbookError(partial_headers[0].location, partial_headers[0].problem)
@@ -120,6 +111,55 @@ def parse_workbook(file_name: str, data: bytes) -> ParsedWorkbook:
     return result
 
 
+def _read_sheets(
+    book: CalamineWorkbook, out: ParsedWorkbook, findings: list[PiiFinding], pii: PiiPolicy
+) -> tuple[list[_PartialHeaderError], WorkbookError | None]:
+    """Scan every sheet for personal data (adding to ``findings``) and read the visible
+    worksheets' metrics into ``out``.
+
+    Returns the partial headers seen and the first whole-file problem. That problem is
+    not raised here: the rest of the workbook is still scanned, and personal data found
+    anywhere is reported instead (under ``stop`` its message could quote a cell).
+    """
+    partial_headers: list[_PartialHeaderError] = []
+    deferred: WorkbookError | None = None
+    scan = mask_grid if pii == "mask" else scan_grid
+    for meta in book.sheets_metadata:
+        name = mask_pii(meta.name)  # as it lands in source_sheet, and in every message
+        worksheet = meta.typ == SheetTypeEnum.WorkSheet
+        try:
+            rows = book.get_sheet_by_name(meta.name)
+            # The whole grid from A1, so list positions are Excel's rows and columns
+            # (iter_rows() drops empty leading columns: python-calamine #177).
+            grid = [] if rows.start is None else rows.to_python(skip_empty_area=False)
+        except CalamineError as exc:
+            findings.extend(scan_name(Location(out.file_name, name), meta.name))
+            out.skipped_sheets.append(name)
+            if worksheet and deferred is None:  # a chart sheet may have no cells to read
+                deferred = WorkbookError(Location(out.file_name, name), f"cannot be read ({exc})")
+                deferred.__cause__ = exc
+            continue
+        findings.extend(scan(out.file_name, meta.name, grid))
+        if not worksheet or meta.visible != SheetVisibleEnum.Visible:
+            out.skipped_sheets.append(name)
+            continue
+        if deferred is not None or (findings and pii == "stop"):
+            continue  # the workbook will not load: only the scan goes on
+        try:
+            sheet = _read_sheet(out.file_name, name, iter(grid), out)
+        except _PartialHeaderError as exc:
+            partial_headers.append(exc)
+            sheet = None
+        except WorkbookError as exc:
+            deferred = exc
+            continue
+        if sheet is None:
+            out.skipped_sheets.append(name)
+        else:
+            out.sheets.append(sheet)
+    return partial_headers, deferred
+
+
 def _column_names() -> list[str]:
     return [c.raw_name for c in METRIC_COLUMNS] + [
         "load_issues",
@@ -129,7 +169,7 @@ def _column_names() -> list[str]:
 
 
 def _names(book: CalamineWorkbook) -> str:
-    return ", ".join(repr(m.name) for m in book.sheets_metadata) or "none"
+    return ", ".join(repr(mask_pii(m.name)) for m in book.sheets_metadata) or "none"
 
 
 class _PartialHeaderError(WorkbookError):

@@ -1,7 +1,9 @@
-"""Fixtures shared by the test modules: the real dataset and running dbt."""
+"""Fixtures shared by the test modules: the real dataset, running dbt, moto and the local
+Athena endpoint."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -9,9 +11,47 @@ from pathlib import Path
 
 import pytest
 import requests
+from moto.server import ThreadedMotoServer
 
 from dap.athena_local import AthenaLocal
 from support import REAL_CSV, REPO_ROOT, DbtResult, DbtRunner, run_dbt_cli
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    assert port != 0
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """Credentials and endpoint for moto only: no profile, config file or instance metadata.
+
+    Each test gets a Glue database of its own (``DAP_RAW_DATABASE``) on the shared server.
+    """
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "DAP_")) or name == "BOTO_CONFIG":
+            monkeypatch.delenv(name)
+    env = {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "ca-central-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_MAX_ATTEMPTS": "1",
+        "DAP_RAW_DATABASE": f"raw_test_{next(_database_numbers)}",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
 
 
 @pytest.fixture

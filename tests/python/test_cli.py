@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import date
 from pathlib import Path
 
@@ -53,8 +54,9 @@ def test_load_help_explains_the_options():
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
     assert text.startswith(
-        "usage: dap load [-h] [--lake LAKE] [--glue-database NAME | --no-glue] "
-        "[--kms-key-id KEY] WORKBOOK [WORKBOOK ...]"
+        "usage: dap load [-h] [--lake LAKE] [--landing S3_URI] [--raw S3_URI] "
+        "[--pii {stop,mask}] [--allow-unprotected-bucket] "
+        "[--glue-database NAME | --no-glue] [--kms-key-id KEY] WORKBOOK [WORKBOOK ...]"
     )
     for phrase in [
         "--lake LAKE",
@@ -73,6 +75,13 @@ def test_load_help_explains_the_options():
         "key id, key ARN or alias/NAME",
         "$DAP_KMS_KEY_ID",
         "the bucket's default encryption",
+        "--pii {stop,mask}",
+        "email address, phone number, postal code, payment card number, SIN",
+        "never the value",
+        "--allow-unprotected-bucket write to s3:// buckets even without default encryption",
+        "audit record to _audit/loads/",
+        "--landing S3_URI",
+        "--raw S3_URI",
     ]:
         assert phrase in text
 
@@ -105,7 +114,7 @@ def test_usage_error_exits_2_as_a_process():
 def test_missing_required_column_exits_1_and_leaves_the_lake_alone(books, tmp_path):
     lake = tmp_path / "lake"
     assert run_dap("load", books[0], "--lake", lake).returncode == 0
-    before = tree_state(lake)
+    before = tree_state(lake, audit=True)
     bad = _no_handled(tmp_path / "in" / "no handled.xlsx")
 
     result = run_dap("load", books[1], books[2], bad, "--lake", lake)
@@ -117,7 +126,7 @@ def test_missing_required_column_exits_1_and_leaves_the_lake_alone(books, tmp_pa
         "dap load: error: no handled.xlsx, sheet 'Daily', row 2, column 'CallsHandled': "
         "required column missing: 'CallsHandled'"
     )
-    assert tree_state(lake) == before
+    assert tree_state(lake, audit=True) == before
 
 
 def test_nonexistent_path_exits_1_cleanly(tmp_path):
@@ -151,8 +160,11 @@ def test_three_file_load_reports_progress_and_summary(books, tmp_path):
         f"loaded: 3 file(s): 3 landed, 0 skipped as unchanged; 9 rows; "
         f"4 partition file(s) written to {lake}\n"
     )
-    assert result.stderr.splitlines() == [
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("audit record: _audit/loads/")
+    assert lines[:-1] == [
         f"loading 3 workbook(s) into {lake}",
+        f"loading as {getpass.getuser()}",
         f"[1/3] a-2021.xlsx: checked ({SHEET!r} 3 rows)",
         f"[2/3] b-2022-2023.xlsx: checked ({SHEET!r} 4 rows)",
         f"[3/3] c-2024.xlsx: checked ({SHEET!r} 2 rows)",
@@ -183,10 +195,11 @@ def test_three_file_load_reports_progress_and_summary(books, tmp_path):
         f"0 partition file(s) written to {lake}\n"
     )
     shas = [sha256_of(p) for p in books]
-    assert again.stderr.splitlines()[1:] == [
+    assert again.stderr.splitlines()[2:-1] == [
         f"[{i}/3] {p.name}: unchanged (sha256 {sha[:12]}), skipped"
         for i, (p, sha) in enumerate(zip(books, shas, strict=True), start=1)
     ]
+    assert again.stderr.splitlines()[-1].startswith("audit record: _audit/loads/")
     assert tree_state(lake) == before
 
 

@@ -321,6 +321,7 @@ def test_manifest_contents(two_years, lake):
         "landing_key": f"landing/{DATASET}/{sha}.xlsx",
         "sheets": [{"name": SHEET, "header_row": 2, "rows": 5, "rows_with_issues": 1}],
         "skipped_sheets": ["About"],
+        "pii_masked": [],
         "rows": 5,
         "rows_per_partition": {
             "year=2022": 2,
@@ -340,22 +341,25 @@ class _RecordingLake(LocalLake):
         super().__init__(root)
         self.writes: list[tuple[str, str]] = []
 
-    def write_bytes(self, key: str, data: bytes, content_type: str) -> None:
+    def write_bytes(self, key: str, data: bytes, content_type: str) -> str | None:
         self.writes.append((key, content_type))
-        super().write_bytes(key, data, content_type)
+        return super().write_bytes(key, data, content_type)
 
 
 def test_landing_first_manifest_last(two_years, lake):
     recording = _RecordingLake(lake)
     load_workbooks([two_years], recording, clock=_fixed_clock)
     sha = sha256_of(two_years)
-    assert recording.writes == [
+    assert recording.writes[:-1] == [
         (f"landing/{DATASET}/{sha}.xlsx", XLSX_TYPE),
         (f"raw/{DATASET}/year=2022/{sha}.parquet", "application/vnd.apache.parquet"),
         (f"raw/{DATASET}/year=2023/{sha}.parquet", "application/vnd.apache.parquet"),
         (f"raw/{DATASET}/year={NULL_PARTITION}/{sha}.parquet", "application/vnd.apache.parquet"),
         (manifest_key(sha), "application/json"),
     ]
+    audit_key, content_type = recording.writes[-1]  # the audit record comes after everything
+    assert audit_key.startswith("_audit/loads/")
+    assert content_type == "application/json"
 
 
 def test_each_file_is_complete_before_the_next_starts(tmp_path, lake):
@@ -365,7 +369,7 @@ def test_each_file_is_complete_before_the_next_starts(tmp_path, lake):
     shas = [sha256_of(p) for p in books]
     keys = [k for k, _ in recording.writes]
     assert keys.index(manifest_key(shas[0])) < keys.index(f"landing/{DATASET}/{shas[1]}.xlsx")
-    assert keys[-1] == manifest_key(shas[1])
+    assert keys[-2] == manifest_key(shas[1])
 
 
 REAL_CSV = Path(__file__).resolve().parents[3] / "shared/data/3-1-1-contact-centre-metrics.csv"
@@ -405,7 +409,7 @@ def test_second_load_changes_nothing(two_years, lake):
         clock=lambda: NOW + timedelta(days=1),
         progress=progress.append,
     )
-    assert recording.writes == []
+    assert [k for k, _ in recording.writes] == [summary.audit_key]  # and nothing else
     assert tree_state(lake) == before
     sha = sha256_of(two_years)
     assert [(f.status, f.rows, f.partitions) for f in summary.files] == [("unchanged", 0, [])]
@@ -413,7 +417,10 @@ def test_second_load_changes_nothing(two_years, lake):
         f"1 file(s): 0 landed, 1 skipped as unchanged; 0 rows; "
         f"0 partition file(s) written to {lake}"
     )
-    assert progress == [f"[1/1] {two_years.name}: unchanged (sha256 {sha[:12]}), skipped"]
+    assert progress == [
+        f"[1/1] {two_years.name}: unchanged (sha256 {sha[:12]}), skipped",
+        f"audit record: {summary.audit_key}",
+    ]
 
 
 def test_same_bytes_under_another_name_later_is_unchanged(two_years, tmp_path, lake):
@@ -519,14 +526,14 @@ def test_bad_workbook_alone_writes_nothing(tmp_path, lake, kind):
 def test_bad_third_workbook_leaves_the_lake_byte_identical(tmp_path, lake, kind):
     earlier = simple_book(tmp_path / "earlier.xlsx", date(2019, 1, 1), 2, start_n=50)
     _load([earlier], lake)
-    before = tree_state(lake)
+    before = tree_state(lake, audit=True)
     first, second = _books(tmp_path, 2)
     bad = _bad_books(tmp_path)[kind]
     recording = _RecordingLake(lake)
     with pytest.raises(WorkbookError) as caught:
         load_workbooks([first, second, bad], recording, clock=_fixed_clock)
     assert recording.writes == []
-    assert tree_state(lake) == before
+    assert tree_state(lake, audit=True) == before
     assert caught.value.location.file.endswith(bad.name)
 
 
@@ -554,12 +561,13 @@ def test_progress_messages(tmp_path, lake):
     books = _books(tmp_path, 2)
     _load(books[:1], lake)
     progress: list[str] = []
-    _load(books, lake, progress=progress.append)
+    summary = _load(books, lake, progress=progress.append)
     sha0 = sha256_of(books[0])
     assert progress == [
         f"[1/2] book0.xlsx: unchanged (sha256 {sha0[:12]}), skipped",
         f"[2/2] book1.xlsx: checked ({SHEET!r} 3 rows)",
         "[2/2] book1.xlsx: landed 3 rows in 1 partition(s)",
+        f"audit record: {summary.audit_key}",
     ]
 
 
@@ -622,11 +630,11 @@ def test_a_failed_write_removes_what_the_workbook_wrote(two_years, tmp_path, lak
     blocker = lake / "raw" / DATASET / "year=2023"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("not a folder")
-    before = tree_state(lake)
+    before = tree_state(lake, audit=True)
 
     with pytest.raises(LakeError, match="year=2023"):
         _load([two_years], lake)
-    assert tree_state(lake) == before
+    assert tree_state(lake, audit=True) == before
 
     blocker.unlink()
     summary = _load([two_years], lake)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import os
 import socket
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,9 @@ from typing import Any
 import boto3
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
+from botocore.exceptions import ClientError
 
+from dap.athena_local.serve import create_protected_bucket
 from dap.catalog import GlueCatalog
 from dap.errors import CatalogError, LakeError, WorkbookError
 from dap.excel_writer import Cell
@@ -29,63 +28,43 @@ pytestmark = pytest.mark.s3
 
 PREFIX = "some/prefix"
 _bucket_numbers = itertools.count(1)
-_database_numbers = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    assert port != 0
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
-def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """Credentials and endpoint for moto only: no profile, config file or instance metadata.
-
-    Each test gets a Glue database of its own (``DAP_RAW_DATABASE``) on the shared server.
-    """
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "DAP_")) or name == "BOTO_CONFIG":
-            monkeypatch.delenv(name)
-    env = {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "ca-central-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_MAX_ATTEMPTS": "1",
-        "DAP_RAW_DATABASE": f"raw_test_{next(_database_numbers)}",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
-
-
-@pytest.fixture
-def s3(aws_env: dict[str, str]) -> Any:
+def s3(moto_env: dict[str, str]) -> Any:
     return boto3.Session().client("s3")
 
 
 @pytest.fixture
 def bucket(s3: Any) -> str:
+    """A bucket as the platform's are: versioned, SSE-KMS by default (`dap load` refuses less)."""
     name = f"dap-lake-test-{next(_bucket_numbers)}"
+    key_arn = boto3.Session().client("kms").create_key()["KeyMetadata"]["Arn"]
+    create_protected_bucket(s3, name, "ca-central-1", key_arn)
+    return name
+
+
+@pytest.fixture
+def plain_bucket(s3: Any) -> str:
+    name = f"dap-plain-test-{next(_bucket_numbers)}"
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ca-central-1"})
     return name
 
 
-def _objects(s3: Any, bucket: str) -> dict[str, tuple[str, int, object]]:
-    """Every object in the bucket: key -> (ETag, size, last modified)."""
+def _objects(s3: Any, bucket: str, *, audit: bool = False) -> dict[str, tuple[str, int, object]]:
+    """The zones' objects in the bucket: key -> (ETag, size, last modified); with
+    ``audit``, the audit records too (every successful load adds one)."""
     found: dict[str, tuple[str, int, object]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
-            found[obj["Key"]] = (obj["ETag"], obj["Size"], obj["LastModified"])
+            if audit or "_audit/" not in obj["Key"]:
+                found[obj["Key"]] = (obj["ETag"], obj["Size"], obj["LastModified"])
     return found
+
+
+def _audit_records(s3: Any, bucket: str) -> list[dict[str, Any]]:
+    keys = sorted(k for k in _objects(s3, bucket, audit=True) if "/_audit/loads/" in f"/{k}")
+    return [json.loads(_get(s3, bucket, key)) for key in keys]
 
 
 def _get(s3: Any, bucket: str, key: str) -> bytes:
@@ -103,7 +82,7 @@ def _count_puts(lake: S3Lake) -> list[str]:
     """Keys of every PutObject the lake's client sends from now on."""
     puts: list[str] = []
     lake.client.meta.events.register(
-        "before-call.s3.PutObject", lambda params, **_: puts.append(params["Key"])
+        "provide-client-params.s3.PutObject", lambda params, **_: puts.append(params["Key"])
     )
     return puts
 
@@ -182,14 +161,14 @@ def test_second_load_writes_nothing(s3, bucket, two_years):
     lake = _open(bucket)
     puts = _count_puts(lake)
     summary = load_workbooks([two_years], lake)
-    assert puts == []
+    assert puts == [f"{PREFIX}/{summary.audit_key}"]  # the audit record, nothing else
     assert _objects(s3, bucket) == before
     assert [f.status for f in summary.files] == ["unchanged"]
 
 
 def test_bad_workbook_leaves_the_bucket_unchanged(s3, bucket, two_years, tmp_path):
     load_workbooks([two_years], _open(bucket))
-    before = _objects(s3, bucket)
+    before = _objects(s3, bucket, audit=True)
 
     good = [simple_book(tmp_path / f"good{i}.xlsx", date(2019 + i, 1, 1), 2) for i in range(2)]
     bad = xlsx(tmp_path / "bad.xlsx", {"Data": [[h for h in HEADER if h != "CallsHandled"]]})
@@ -198,13 +177,13 @@ def test_bad_workbook_leaves_the_bucket_unchanged(s3, bucket, two_years, tmp_pat
     with pytest.raises(WorkbookError, match=r"bad\.xlsx, sheet 'Data'.*'CallsHandled'"):
         load_workbooks([*good, bad], lake)
     assert puts == []
-    assert _objects(s3, bucket) == before
+    assert _objects(s3, bucket, audit=True) == before
 
 
-def test_cli_load_to_s3(s3, bucket, aws_env, tmp_path):
+def test_cli_load_to_s3(s3, bucket, moto_env, tmp_path):
     books = [simple_book(tmp_path / f"book{i}.xlsx", date(2020 + i, 3, 1), 4) for i in range(2)]
     uri = f"s3://{bucket}/{PREFIX}"
-    env = clean_env(**aws_env)
+    env = clean_env(**moto_env)
 
     first = run_dap("load", *books, "--lake", uri, env=env)
     assert first.returncode == 0, first.stderr
@@ -235,9 +214,9 @@ def test_cli_load_to_s3(s3, bucket, aws_env, tmp_path):
     assert _objects(s3, bucket) == before
 
 
-def test_cli_takes_the_lake_from_dap_lake(s3, bucket, aws_env, tmp_path):
+def test_cli_takes_the_lake_from_dap_lake(s3, bucket, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2022, 5, 1), 2)
-    env = clean_env(**aws_env, DAP_LAKE=f"s3://{bucket}/from-env")
+    env = clean_env(**moto_env, DAP_LAKE=f"s3://{bucket}/from-env")
     result = run_dap("load", book, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert all(key.startswith("from-env/") for key in _objects(s3, bucket))
@@ -245,9 +224,9 @@ def test_cli_takes_the_lake_from_dap_lake(s3, bucket, aws_env, tmp_path):
     assert not (tmp_path / "lake").exists()
 
 
-def test_cli_missing_bucket(s3, aws_env, tmp_path):
+def test_cli_missing_bucket(s3, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2022, 5, 1), 2)
-    result = run_dap("load", book, "--lake", "s3://no-such-dap-bucket/p", env=clean_env(**aws_env))
+    result = run_dap("load", book, "--lake", "s3://no-such-dap-bucket/p", env=clean_env(**moto_env))
     assert result.returncode == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -264,7 +243,7 @@ def _closed_port() -> int:
     return port
 
 
-def test_unreachable_endpoint_is_a_lake_error(aws_env, monkeypatch, two_years):
+def test_unreachable_endpoint_is_a_lake_error(moto_env, monkeypatch, two_years):
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
     with pytest.raises(
         LakeError, match=r"s3://some-bucket: cannot reach the bucket \(Could not connect"
@@ -272,16 +251,16 @@ def test_unreachable_endpoint_is_a_lake_error(aws_env, monkeypatch, two_years):
         load_workbooks([two_years], _open("some-bucket", "p"))
 
 
-def test_missing_credentials_is_a_lake_error(aws_env, monkeypatch, two_years):
+def test_missing_credentials_is_a_lake_error(moto_env, monkeypatch, two_years):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(LakeError, match="Unable to locate credentials"):
         load_workbooks([two_years], _open("some-bucket", "p"))
 
 
-def test_cli_unreachable_endpoint_has_no_traceback(aws_env, tmp_path):
+def test_cli_unreachable_endpoint_has_no_traceback(moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2022, 5, 1), 2)
-    env = clean_env(**{**aws_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"})
+    env = clean_env(**{**moto_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"})
     result = run_dap("load", book, "--lake", "s3://some-bucket/p", env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -314,13 +293,13 @@ GLUE_COLUMNS = [
 
 
 @pytest.fixture
-def glue(aws_env: dict[str, str]) -> Any:
+def glue(moto_env: dict[str, str]) -> Any:
     return boto3.Session().client("glue")
 
 
 @pytest.fixture
-def database(aws_env: dict[str, str]) -> str:
-    return aws_env["DAP_RAW_DATABASE"]
+def database(moto_env: dict[str, str]) -> str:
+    return moto_env["DAP_RAW_DATABASE"]
 
 
 def _catalog(lake: S3Lake, database: str) -> GlueCatalog:
@@ -480,7 +459,9 @@ def test_a_failed_registration_leaves_no_manifest(s3, glue, bucket, database, tw
         load_workbooks([two_years], lake, catalog=catalog)
     # registered after the landing copy and the raw files, before the manifest
     assert in_bucket_at_registration == [_expected_keys(sha) - {_manifest_path(sha)}]
-    assert _objects(s3, bucket) == {}  # no manifest, and the workbook's files removed again
+    assert (
+        _objects(s3, bucket, audit=True) == {}
+    )  # no manifest, and the workbook's files removed again
 
     summary = load_workbooks([two_years], lake, catalog=_catalog(lake, database))
     assert [f.status for f in summary.files] == ["landed"]
@@ -492,20 +473,20 @@ def _manifest_path(sha: str) -> str:
     return f"{PREFIX}/_manifests/{DATASET}/{sha}.json"
 
 
-def test_cli_registers_in_the_database_from_the_environment(glue, bucket, aws_env, tmp_path):
+def test_cli_registers_in_the_database_from_the_environment(glue, bucket, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
     uri = f"s3://{bucket}/{PREFIX}"
-    result = run_dap("load", book, "--lake", uri, env=clean_env(**aws_env))
+    result = run_dap("load", book, "--lake", uri, env=clean_env(**moto_env))
     assert result.returncode == 0, result.stderr
-    database = aws_env["DAP_RAW_DATABASE"]
+    database = moto_env["DAP_RAW_DATABASE"]
     assert f"Glue table {database}.{TABLE}" in result.stderr
     _assert_raw_table(glue, database, f"{uri}/raw/{DATASET}/")
     assert _partition_locations(glue, database) == {"2021": f"{uri}/raw/{DATASET}/year=2021/"}
 
 
-def test_cli_glue_database_option_wins(glue, bucket, aws_env, tmp_path):
+def test_cli_glue_database_option_wins(glue, bucket, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
-    option = f"{aws_env['DAP_RAW_DATABASE']}_option"
+    option = f"{moto_env['DAP_RAW_DATABASE']}_option"
     result = run_dap(
         "load",
         book,
@@ -513,16 +494,16 @@ def test_cli_glue_database_option_wins(glue, bucket, aws_env, tmp_path):
         f"s3://{bucket}",
         "--glue-database",
         option,
-        env=clean_env(**aws_env),
+        env=clean_env(**moto_env),
     )
     assert result.returncode == 0, result.stderr
     assert sorted(_partition_locations(glue, option)) == ["2021"]
-    assert aws_env["DAP_RAW_DATABASE"] not in _database_names(glue)
+    assert moto_env["DAP_RAW_DATABASE"] not in _database_names(glue)
 
 
-def test_cli_default_database_is_raw(glue, bucket, aws_env, tmp_path):
+def test_cli_default_database_is_raw(glue, bucket, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
-    env = {k: v for k, v in clean_env(**aws_env).items() if k != "DAP_RAW_DATABASE"}
+    env = {k: v for k, v in clean_env(**moto_env).items() if k != "DAP_RAW_DATABASE"}
     result = run_dap("load", book, "--lake", f"s3://{bucket}", env=env)
     assert result.returncode == 0, result.stderr
     assert "Glue table raw.contact_centre_metrics" in result.stderr
@@ -530,17 +511,17 @@ def test_cli_default_database_is_raw(glue, bucket, aws_env, tmp_path):
     assert table["StorageDescriptor"]["Location"] == f"s3://{bucket}/raw/{DATASET}/"
 
 
-def test_cli_no_glue_registers_nothing(s3, glue, bucket, aws_env, tmp_path):
+def test_cli_no_glue_registers_nothing(s3, glue, bucket, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
-    env = clean_env(**{**aws_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"})
+    env = clean_env(**{**moto_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"})
     result = run_dap("load", book, "--lake", f"s3://{bucket}", "--no-glue", env=env)
     assert result.returncode == 0, result.stderr
     assert "Glue" not in result.stderr
     assert len(_objects(s3, bucket)) == 3
-    assert aws_env["DAP_RAW_DATABASE"] not in _database_names(glue)
+    assert moto_env["DAP_RAW_DATABASE"] not in _database_names(glue)
 
 
-def test_cli_glue_database_and_no_glue_exclude_each_other(aws_env, tmp_path):
+def test_cli_glue_database_and_no_glue_exclude_each_other(moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
     result = run_dap(
         "load", book, "--lake", "s3://b/p", "--no-glue", "--glue-database", "x", env=clean_env()
@@ -549,10 +530,10 @@ def test_cli_glue_database_and_no_glue_exclude_each_other(aws_env, tmp_path):
     assert "not allowed with argument" in result.stderr
 
 
-def test_cli_local_lake_never_uses_glue_or_kms(glue, aws_env, tmp_path):
+def test_cli_local_lake_never_uses_glue_or_kms(glue, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
     env = clean_env(
-        **{**aws_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"},
+        **{**moto_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"},
         DAP_KMS_KEY_ID="alias/not-a-key",
     )
     result = run_dap("load", book, "--lake", tmp_path / "lake", env=env)
@@ -560,28 +541,28 @@ def test_cli_local_lake_never_uses_glue_or_kms(glue, aws_env, tmp_path):
     assert "Glue" not in result.stderr
     assert "KMS" not in result.stderr
     assert (tmp_path / "lake" / "raw" / DATASET / "year=2021").is_dir()
-    assert aws_env["DAP_RAW_DATABASE"] not in _database_names(glue)
+    assert moto_env["DAP_RAW_DATABASE"] not in _database_names(glue)
 
 
-def test_cli_unreachable_glue_fails_cleanly_before_writing(s3, bucket, aws_env, tmp_path):
+def test_cli_unreachable_glue_fails_cleanly_before_writing(s3, bucket, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
-    env = clean_env(**{**aws_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"})
+    env = clean_env(**{**moto_env, "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{_closed_port()}"})
     result = run_dap("load", book, "--lake", f"s3://{bucket}/{PREFIX}", env=env)
     assert result.returncode == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
-    database = aws_env["DAP_RAW_DATABASE"]
+    database = moto_env["DAP_RAW_DATABASE"]
     assert result.stderr.splitlines()[-1].startswith(
         f"dap load: error: Glue catalog: cannot read database {database} (Could not connect"
     )
-    assert _objects(s3, bucket) == {}
+    assert _objects(s3, bucket, audit=True) == {}
 
-    again = run_dap("load", book, "--lake", f"s3://{bucket}/{PREFIX}", env=clean_env(**aws_env))
+    again = run_dap("load", book, "--lake", f"s3://{bucket}/{PREFIX}", env=clean_env(**moto_env))
     assert again.returncode == 0, again.stderr
     assert "1 landed" in again.stdout
 
 
-def test_cli_invalid_database_name(s3, glue, bucket, aws_env, tmp_path):
+def test_cli_invalid_database_name(s3, glue, bucket, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2021, 3, 1), 2)
     result = run_dap(
         "load",
@@ -590,7 +571,7 @@ def test_cli_invalid_database_name(s3, glue, bucket, aws_env, tmp_path):
         f"s3://{bucket}",
         "--glue-database",
         "Raw-Zone",
-        env=clean_env(**aws_env),
+        env=clean_env(**moto_env),
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -598,7 +579,7 @@ def test_cli_invalid_database_name(s3, glue, bucket, aws_env, tmp_path):
         "dap load: error: Glue database name 'Raw-Zone': use 1 to 255 lowercase letters, "
         "digits and underscores (the names Athena can read)"
     )
-    assert _objects(s3, bucket) == {}
+    assert _objects(s3, bucket, audit=True) == {}
     assert not {"Raw-Zone", "raw-zone"} & _database_names(glue)
 
 
@@ -606,7 +587,7 @@ def test_cli_invalid_database_name(s3, glue, bucket, aws_env, tmp_path):
 
 
 @pytest.fixture
-def kms_key(aws_env: dict[str, str]) -> dict[str, str]:
+def kms_key(moto_env: dict[str, str]) -> dict[str, str]:
     metadata = boto3.Session().client("kms").create_key(Description="dap lake test")["KeyMetadata"]
     return {"id": metadata["KeyId"], "arn": metadata["Arn"]}
 
@@ -632,7 +613,7 @@ def _record_puts(lake: S3Lake) -> tuple[list[dict[str, Any]], list[dict[str, str
 def _encryption(s3: Any, bucket: str) -> dict[str, tuple[object, object, object]]:
     """Every object -> (ServerSideEncryption, SSEKMSKeyId, BucketKeyEnabled) as S3 reports it."""
     found = {}
-    for key in _objects(s3, bucket):
+    for key in _objects(s3, bucket, audit=True):
         head = s3.head_object(Bucket=bucket, Key=key)
         found[key] = (
             head.get("ServerSideEncryption"),
@@ -649,7 +630,9 @@ def test_kms_key_encrypts_every_object(s3, bucket, kms_key, two_years):
     load_workbooks([two_years], lake)
 
     encryption = _encryption(s3, bucket)
-    assert set(encryption) == _expected_keys(sha256_of(two_years))  # landing, raw, manifest
+    audit = {k for k in encryption if "/_audit/loads/" in k}
+    assert len(audit) == 1
+    assert set(encryption) - audit == _expected_keys(sha256_of(two_years))
     assert set(encryption.values()) == {("aws:kms", kms_key["id"], True)}
     assert len(params) == len(headers) == len(encryption)
     for sent in params:
@@ -666,35 +649,201 @@ def test_without_a_kms_key_uploads_carry_no_encryption_header(s3, bucket, two_ye
     params, headers = _record_puts(lake)
     load_workbooks([two_years], lake)
 
-    assert len(params) == len(headers) == 5
+    assert len(params) == len(headers) == 6  # landing, 3 raw, manifest, audit record
     for sent in params:
         assert not {"ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled"} & set(sent)
     for sent in headers:
         assert not any(h.lower().startswith("x-amz-server-side") for h in sent)
         assert "x-amz-content-sha256" in {h.lower() for h in sent}  # the headers are real
-    assert all(sse != "aws:kms" and key is None for sse, key, _ in _encryption(s3, bucket).values())
+    # The bucket's default encryption applies instead.
+    assert {sse for sse, _, _ in _encryption(s3, bucket).values()} == {"aws:kms"}
 
 
-def test_cli_kms_key_from_option_and_environment(s3, bucket, aws_env, kms_key, tmp_path):
+def test_cli_kms_key_from_option_and_environment(s3, bucket, moto_env, kms_key, tmp_path):
     books = [simple_book(tmp_path / f"b{i}.xlsx", date(2020 + i, 3, 1), 2) for i in range(2)]
     uri = f"s3://{bucket}/{PREFIX}"
     by_option = run_dap(
-        "load", books[0], "--lake", uri, "--kms-key-id", kms_key["arn"], env=clean_env(**aws_env)
+        "load", books[0], "--lake", uri, "--kms-key-id", kms_key["arn"], env=clean_env(**moto_env)
     )
     assert by_option.returncode == 0, by_option.stderr
     assert f"SSE-KMS key {kms_key['arn']}" in by_option.stderr
     by_env = run_dap(
-        "load", books[1], "--lake", uri, env=clean_env(**aws_env, DAP_KMS_KEY_ID=kms_key["id"])
+        "load", books[1], "--lake", uri, env=clean_env(**moto_env, DAP_KMS_KEY_ID=kms_key["id"])
     )
     assert by_env.returncode == 0, by_env.stderr
 
     encryption = _encryption(s3, bucket)
-    assert len(encryption) == 6
+    assert len(encryption) == 6 + 2  # and two audit records
     for key, (sse, key_id, bucket_key) in encryption.items():
         assert sse == "aws:kms", key
         assert key_id in {kms_key["id"], kms_key["arn"]}, key
         assert bucket_key is True, key
     first = sha256_of(books[0])
-    assert {k for k, v in encryption.items() if v[1] == kms_key["arn"]} == {
-        k for k in encryption if first in k
+    by_arn = {k for k, v in encryption.items() if v[1] == kms_key["arn"]}
+    assert {k for k in by_arn if "/_audit/" not in k} == {k for k in encryption if first in k}
+    assert len(by_arn - {k for k in encryption if first in k}) == 1  # the first audit record
+
+
+# -- bucket protection: default encryption and versioning --------------------------------
+
+
+def _unprotect(s3: Any, bucket: str, what: str) -> None:
+    if what in {"versioning", "both"}:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    if what in {"encryption", "both"}:
+        s3.delete_bucket_encryption(Bucket=bucket)
+
+
+@pytest.mark.parametrize(
+    ("what", "problem"),
+    [
+        ("versioning", "versioning is suspended"),
+        ("encryption", "it has no default encryption"),
+        ("both", "versioning is suspended and it has no default encryption"),
+    ],
+)
+def test_an_unprotected_bucket_is_refused_before_anything_is_written(
+    s3, bucket, moto_env, tmp_path, what, problem
+):
+    _unprotect(s3, bucket, what)
+    book = simple_book(tmp_path / "book.xlsx", date(2022, 5, 1), 2)
+    result = run_dap("load", book, "--lake", f"s3://{bucket}/{PREFIX}", env=clean_env(**moto_env))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"dap load: error: s3://{bucket}: refusing to write: {problem}; nothing was written. "
+        "To fix: turn on default encryption (SSE-KMS) and versioning for the bucket, as "
+        "infra/platform.yaml does, or pass --allow-unprotected-bucket to write anyway"
+    )
+    assert _objects(s3, bucket, audit=True) == {}
+    assert _database_names(boto3.Session().client("glue")).isdisjoint(
+        {moto_env["DAP_RAW_DATABASE"]}
+    )
+
+
+def test_a_plain_bucket_is_refused_and_the_override_is_explicit(
+    s3, plain_bucket, moto_env, tmp_path
+):
+    book = simple_book(tmp_path / "book.xlsx", date(2022, 5, 1), 2)
+    uri = f"s3://{plain_bucket}"
+    refused = run_dap("load", book, "--lake", uri, env=clean_env(**moto_env))
+    assert refused.returncode == 1
+    assert "versioning is not enabled and it has no default encryption" in refused.stderr
+    assert _objects(s3, plain_bucket, audit=True) == {}
+
+    allowed = run_dap(
+        "load", book, "--lake", uri, "--allow-unprotected-bucket", env=clean_env(**moto_env)
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert "not checking encryption and versioning" in allowed.stderr
+    assert len(_objects(s3, plain_bucket)) == 3
+
+
+def test_bucket_settings_that_cannot_be_read_are_an_error_not_a_pass(bucket, moto_env, two_years):
+    lake = _open(bucket)
+
+    def deny(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetBucketVersioning"
+        )
+
+    lake.client.meta.events.register("before-call.s3.GetBucketVersioning", deny)
+    with pytest.raises(LakeError, match=r"needs s3:GetBucketVersioning to check it"):
+        load_workbooks([two_years], lake)
+
+
+# -- the audit trail -----------------------------------------------------------------------
+
+
+def test_every_load_writes_an_audit_record_naming_the_aws_identity(s3, bucket, moto_env, tmp_path):
+    books = [simple_book(tmp_path / f"b{i}.xlsx", date(2020 + i, 12, 30), 4) for i in range(2)]
+    uri = f"s3://{bucket}/{PREFIX}"
+    first = run_dap("load", *books, "--lake", uri, env=clean_env(**moto_env))
+    assert first.returncode == 0, first.stderr
+    again = run_dap("load", books[0], "--lake", uri, env=clean_env(**moto_env))
+    assert again.returncode == 0, again.stderr
+
+    records = _audit_records(s3, bucket)
+    assert len(records) == 2
+    record, repeat = records if records[0]["rows_landed"] else records[::-1]
+    caller = boto3.Session().client("sts").get_caller_identity()
+    assert record["who"] == {
+        "kind": "aws",
+        "name": caller["Arn"],
+        "account": caller["Account"],
+        "host": None,
     }
+    assert f"as {caller['Arn']}" in first.stderr
+    shas = [sha256_of(b) for b in books]
+    assert [(f["file_name"], f["sha256"], f["status"], f["rows"]) for f in record["files"]] == [
+        ("b0.xlsx", shas[0], "landed", 4),
+        ("b1.xlsx", shas[1], "landed", 4),
+    ]
+    assert record["files"][0]["rows_per_partition"] == {"year=2020": 2, "year=2021": 2}
+    assert record["rows_per_partition"] == {"year=2020": 2, "year=2021": 4, "year=2022": 2}
+    assert record["rows_landed"] == 8
+    assert record["lake"] == uri
+    assert record["pii_policy"] == "stop"
+    # Every object the load wrote, with the version S3 gave it.
+    written = {o["key"]: o for o in record["objects_written"]}
+    assert {f"{PREFIX}/{k}" for k in written} == set(_objects(s3, bucket))
+    for key, obj in written.items():
+        head = s3.head_object(Bucket=bucket, Key=f"{PREFIX}/{key}")
+        assert obj["version_id"] == head["VersionId"], key
+        assert obj["size_bytes"] == head["ContentLength"], key
+    assert record["started_at"] <= record["finished_at"]
+    # The second load landed nothing and says so.
+    assert [(f["sha256"], f["status"]) for f in repeat["files"]] == [(shas[0], "unchanged")]
+    assert repeat["objects_written"] == []
+    assert repeat["rows_landed"] == 0
+
+
+def test_zones_in_buckets_of_their_own(s3, moto_env, tmp_path):
+    key_arn = boto3.Session().client("kms").create_key()["KeyMetadata"]["Arn"]
+    landing, raw = (f"dap-{zone}-zone-{next(_bucket_numbers)}" for zone in ("landing", "raw"))
+    for name in (landing, raw):
+        create_protected_bucket(s3, name, "ca-central-1", key_arn)
+    book = simple_book(tmp_path / "book.xlsx", date(2023, 1, 1), 3)
+    sha = sha256_of(book)
+
+    result = run_dap(
+        "load",
+        book,
+        "--landing",
+        f"s3://{landing}",
+        "--raw",
+        f"s3://{raw}/zone",
+        env=clean_env(**moto_env),
+    )
+    assert result.returncode == 0, result.stderr
+    landing_keys = set(_objects(s3, landing, audit=True))
+    assert f"landing/{DATASET}/{sha}.xlsx" in landing_keys
+    assert [k for k in landing_keys if k.startswith("_audit/loads/")] != []
+    assert set(_objects(s3, raw, audit=True)) == {
+        f"zone/raw/{DATASET}/year=2023/{sha}.parquet",
+        f"zone/_manifests/{DATASET}/{sha}.json",
+    }
+    table = (
+        boto3.Session()
+        .client("glue")
+        .get_table(DatabaseName=moto_env["DAP_RAW_DATABASE"], Name="contact_centre_metrics")[
+            "Table"
+        ]
+    )
+    assert table["StorageDescriptor"]["Location"] == f"s3://{raw}/zone/raw/{DATASET}/"
+
+    # Loading again finds the manifest in the raw bucket: nothing lands twice.
+    again = run_dap(
+        "load",
+        book,
+        "--landing",
+        f"s3://{landing}",
+        "--raw",
+        f"s3://{raw}/zone",
+        env=clean_env(**moto_env),
+    )
+    assert "1 skipped as unchanged" in again.stdout
+
+    local = run_dap("load", book, "--raw", f"s3://{raw}", "--lake", str(tmp_path / "lake"))
+    assert local.returncode == 2
+    assert "must both be s3:// or both local" in local.stderr

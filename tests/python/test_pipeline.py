@@ -10,7 +10,7 @@ import csv
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -37,6 +37,8 @@ MART_KEYS = {
     "trusted.fct_contact_centre_daily": "date",
 }
 LINEAGE = {"source_file_name", "source_file_sha256", "ingested_at", "extracts_reporting_date"}
+BUILD = {"dbt_invocation_id", "built_at"}
+"""Which build wrote a mart row (macros/marts/build_metadata.sql): differs on every build."""
 
 
 @dataclass
@@ -70,11 +72,26 @@ def read_rows(lake: Path, relation: str) -> list[dict[str, object]]:
 def marts(lake: Path, *, without_lineage: bool = False) -> dict[str, list[dict[str, object]]]:
     out = {}
     for relation in MART_KEYS:
-        rows = read_rows(lake, relation)
+        rows = [{k: v for k, v in r.items() if k not in BUILD} for r in read_rows(lake, relation)]
         if without_lineage:
             rows = [{k: v for k, v in row.items() if k not in LINEAGE} for row in rows]
         out[relation] = rows
     return out
+
+
+def check_build_metadata(lake: Path, result: DbtResult) -> None:
+    """Every mart row names the invocation that built it and when that invocation started."""
+    metadata = result.run_results["metadata"]
+    started = datetime.fromisoformat(metadata["invocation_started_at"].replace("Z", "+00:00"))
+    generated = datetime.fromisoformat(metadata["generated_at"].replace("Z", "+00:00"))
+    for relation in MART_KEYS:
+        stamps = {(r["dbt_invocation_id"], r["built_at"]) for r in read_rows(lake, relation)}
+        assert len(stamps) == 1, relation  # one build, one instant, for every row
+        ((invocation, built_at),) = stamps
+        assert invocation == metadata["invocation_id"], relation
+        built = built_at.replace(tzinfo=UTC)
+        assert started - timedelta(seconds=1) <= built <= generated, (relation, built, started)
+        assert built.microsecond % 1000 == 0  # milliseconds, as Athena's timestamp keeps
 
 
 def load(lake: Path, *workbooks: Path) -> str:
@@ -223,6 +240,8 @@ def test_sample_pipeline_routes_the_planted_error_to_quarantine(
     # quarantined day is held back (no other extract has it), which warns.
     assert dbt_test_failures(result, "no_missing_days_fct_contact_centre_daily_date") == ("warn", 3)
     assert dbt_test_failures(result, "assert_few_days_held_back_by_quarantine") == ("warn", 1)
+    assert dbt_test_failures(result, "assert_quarantine_is_empty") == ("warn", 1)
+    check_build_metadata(lake, result)
     summary = run_dap("summary", "--lake", str(lake))
     assert summary.returncode == 0, summary.stderr
     assert "92.39" in summary.stdout  # 2023's percentage, as the mart has it

@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from dap.athena_local import AthenaLocal
+from dap.errors import DapError
 from dap.report import write_report
 from support import (
     ATHENA_REGION,
@@ -324,6 +325,19 @@ def test_report_uploads_to_s3_for_publishing(
     s3 = session.client("s3")
     s3.create_bucket(
         Bucket="public-report", CreateBucketConfiguration={"LocationConstraint": ATHENA_REGION}
+    )
+    with pytest.raises(
+        DapError, match="refusing to write: versioning is not enabled and it has no"
+    ):
+        write_report(built.lake, "s3://public-report/311/", session=session)
+    assert s3.list_objects_v2(Bucket="public-report").get("KeyCount") == 0
+    # A public page needs no KMS key (readers could not decrypt it): SSE-S3 is enough.
+    s3.put_bucket_versioning(Bucket="public-report", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket="public-report",
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
     written = write_report(
         built.lake, "s3://public-report/311/", session=session, now=datetime(2026, 1, 1)

@@ -69,12 +69,17 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def tree_state(root: Path) -> dict[str, str]:
-    """Every file under ``root`` (hidden and temporary ones included) -> sha256 of its bytes."""
+def tree_state(root: Path, *, audit: bool = False) -> dict[str, str]:
+    """Every file under ``root`` (hidden and temporary ones included) -> sha256 of its bytes.
+
+    The audit trail (``_audit/``: a record per successful load, even one that lands
+    nothing) is left out unless ``audit``."""
     if not root.exists():
         return {}
     state: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(root):
+        if not audit and Path(dirpath) == root:
+            dirnames[:] = [d for d in dirnames if d != "_audit"]
         for name in filenames:
             path = Path(dirpath) / name
             state[path.relative_to(root).as_posix()] = sha256_of(path)

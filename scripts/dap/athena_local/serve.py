@@ -7,10 +7,16 @@ import os
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import boto3
 
 from dap.athena_local.server import AthenaLocal
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
 
 # Clients of the local endpoint get throwaway credentials, never the caller's real ones.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "athena-local", "AWS_SECRET_ACCESS_KEY": "athena-local"}
@@ -24,6 +30,55 @@ def endpoint_environment(url: str, region: str) -> dict[str, str]:
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
     }
+
+
+LOCAL_KEY_ALIAS = "alias/vancouver-311-local"
+
+
+def create_lake_key(kms: KMSClient) -> str:
+    """A KMS key for the local buckets, as infra/platform.yaml makes one for the zones."""
+    key_arn: str = kms.create_key(Description="local lake key (athena-local)")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=LOCAL_KEY_ALIAS, TargetKeyId=key_arn)
+    return key_arn
+
+
+def create_protected_bucket(s3: S3Client, bucket: str, region: str, key_arn: str) -> None:
+    """A bucket set up as the platform's zone buckets are: versioning on, SSE-KMS by
+    default with a bucket key, public access blocked. `dap load` refuses buckets without
+    the first two."""
+    if region == "us-east-1":  # the one region that takes no location constraint
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(
+            Bucket=bucket,
+            CreateBucketConfiguration={
+                "LocationConstraint": cast("BucketLocationConstraintType", region)
+            },
+        )
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key_arn,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
 
 
 def serve(
@@ -45,10 +100,12 @@ def serve(
             region_name=region,
         )
         s3 = session.client("s3", endpoint_url=endpoint.url)
+        key_arn = None
         for bucket in buckets:
-            config = {} if region == "us-east-1" else {"LocationConstraint": region}
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=config)
-            say(f"created bucket s3://{bucket} in {region}")
+            if key_arn is None:
+                key_arn = create_lake_key(session.client("kms", endpoint_url=endpoint.url))
+            create_protected_bucket(s3, bucket, region, key_arn)
+            say(f"created bucket s3://{bucket} in {region} (versioned, SSE-KMS by default)")
         environment = endpoint_environment(endpoint.url, region)
         if command:
             say(f"athena-local on {endpoint.url}: running {' '.join(command)}")
