@@ -17,8 +17,6 @@ from test_load_s3 import (  # the moto server and its environment
     PARQUET_SERDE,
     _assert_raw_table,
     _closed_port,
-    aws_env,  # noqa: F401
-    moto_endpoint,  # noqa: F401
 )
 
 pytestmark = pytest.mark.s3
@@ -29,12 +27,12 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def database(aws_env: dict[str, str]) -> str:  # noqa: F811
+def database(moto_env: dict[str, str]) -> str:
     return f"catalog_test_{next(_numbers)}"
 
 
 @pytest.fixture
-def glue(aws_env: dict[str, str]) -> Any:  # noqa: F811
+def glue(moto_env: dict[str, str]) -> Any:
     return boto3.Session().client("glue")
 
 
@@ -290,7 +288,7 @@ def test_no_partitions_no_call(database):
 
 
 @pytest.mark.parametrize("name", ["Raw", "raw-zone", "raw zone", "", "x" * 256, "räw"])
-def test_names_athena_cannot_read_are_refused(aws_env, name):  # noqa: F811
+def test_names_athena_cannot_read_are_refused(moto_env, name):
     with pytest.raises(CatalogError, match=r"Glue database name .*lowercase letters, digits"):
         _catalog(name)
     with pytest.raises(CatalogError, match=r"Glue table name .*lowercase letters, digits"):
@@ -298,7 +296,7 @@ def test_names_athena_cannot_read_are_refused(aws_env, name):  # noqa: F811
 
 
 @pytest.mark.parametrize("root", ["lake", "/data/lake", "s3://", "s3:///x", "gs://bucket/p"])
-def test_only_s3_lakes(aws_env, root):  # noqa: F811
+def test_only_s3_lakes(moto_env, root):
     with pytest.raises(CatalogError, match="s3:// lakes only"):
         _catalog("raw", root=root)
 
@@ -316,7 +314,7 @@ def test_a_glue_error_names_table_and_code(glue, database):
     )
 
 
-def test_unreachable_glue_is_a_catalog_error(aws_env, monkeypatch, database):  # noqa: F811
+def test_unreachable_glue_is_a_catalog_error(moto_env, monkeypatch, database):
     monkeypatch.setenv("AWS_ENDPOINT_URL_GLUE", f"http://127.0.0.1:{_closed_port()}")
     with pytest.raises(
         CatalogError,
@@ -325,14 +323,14 @@ def test_unreachable_glue_is_a_catalog_error(aws_env, monkeypatch, database):  #
         _catalog(database).ensure_table()
 
 
-def test_missing_credentials_is_a_catalog_error(aws_env, monkeypatch, database):  # noqa: F811
+def test_missing_credentials_is_a_catalog_error(moto_env, monkeypatch, database):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(CatalogError, match=rf"database {database} \(Unable to locate credentials"):
         _catalog(database).ensure_table()
 
 
-def test_missing_region_is_a_catalog_error(aws_env, monkeypatch, database):  # noqa: F811
+def test_missing_region_is_a_catalog_error(moto_env, monkeypatch, database):
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(CatalogError, match=r"Glue client .*You must specify a region"):
         _catalog(database)
