@@ -23,8 +23,8 @@ ATHENA_ENV := DBT_TARGET=athena DBT_TARGET_PATH=build/athena-target \
 	DAP_ATHENA_S3_STAGING_DIR=s3://$(ATHENA_RESULTS_BUCKET)/dbt/ \
 	DAP_ATHENA_S3_DATA_DIR=s3://$(ATHENA_LAKE_BUCKET)/ DAP_ATHENA_POLL_INTERVAL=0.2
 
-.PHONY: help setup run run-athena athena-local docs docs-serve report test lint lint-python \
-	lint-sql lint-workflows lint-infra browser pytest clean
+.PHONY: help setup run build run-athena athena-local docs docs-serve report test lint lint-python \
+	lint-sql lint-workflows lint-infra browser pytest bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -41,13 +41,30 @@ profiles.yml:
 
 setup: $(STAMP) profiles.yml ## create .venv with the pinned dependencies and ./profiles.yml
 
-run: setup ## sample workbooks -> lake -> dbt build -> yearly table
+run: setup ## sample workbooks -> lake -> dbt build (what changed) -> yearly table -> report
 	$(BIN)/dap sample --out $(SAMPLE_DIR)
 	$(BIN)/dap load $(SAMPLE_DIR)/*.xls $(SAMPLE_DIR)/*.xlsx --lake $(LAKE)
-	$(BIN)/dbt build
+	@$(MAKE) --no-print-directory build
 	$(BIN)/dap summary --lake $(LAKE)
 	$(BIN)/dap report --lake $(LAKE) --out build/report
 	@echo "report: open build/report/index.html (chart: build/report/calls-handled.png)"
+
+# dbt build of what changed since this lake's last successful build: models whose code or
+# configuration changed (state:modified+) and everything downstream of a source with newer
+# data (source_status:fresher+, from `dbt source freshness`). The first build of a lake,
+# or one whose warehouse is gone, builds everything. Nothing new: nothing is rebuilt.
+DBT_STATE := $(LAKE)/.dbt-state
+DBT_TARGET := $(or $(DBT_TARGET_PATH),target)
+build: setup ## dbt build of what changed since the lake's last build (all, the first time)
+	@$(BIN)/dbt source freshness >/dev/null 2>&1 || \
+		echo "dbt source freshness reported stale or unreadable sources (see dbt source freshness)"
+	@if [ -f $(DBT_STATE)/manifest.json ] && [ -f $(DBT_STATE)/sources.json ] && \
+		[ -f $(LAKE)/warehouse.duckdb ]; then \
+		echo "dbt build --select source_status:fresher+ state:modified+ --state $(DBT_STATE)"; \
+		$(BIN)/dbt build --select source_status:fresher+ state:modified+ --state $(DBT_STATE); \
+	else echo "dbt build (first build of $(LAKE))"; $(BIN)/dbt build; fi
+	@mkdir -p $(DBT_STATE)
+	@cp $(DBT_TARGET)/manifest.json $(DBT_TARGET)/sources.json $(DBT_STATE)/
 
 report: setup ## render the public report from the local warehouse into build/report/
 	$(BIN)/dap report --lake $(LAKE) --out build/report
@@ -123,8 +140,15 @@ browser:
 		echo "could not install chromium: the browser tests will skip"; \
 	else echo "chromium not installed and not root: the browser tests will skip"; fi
 
+# Two workers (the machine's two cores), each taking whole modules so that a module's
+# fixtures (a dbt build, the local Athena endpoint) are made once.
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
+
+# Not part of `make test` (about 10 minutes on 2 cores). Writes the tables into BENCHMARKS.md;
+# BENCH_ARGS passes options (python -m bench --help), e.g. BENCH_ARGS=--check.
+bench: setup ## benchmarks: loader vs pandas and bare parsing, pipeline, scale -> BENCHMARKS.md
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## remove the local lake, generated workbooks and dbt artifacts (keeps .venv)
 	rm -rf lake build target logs

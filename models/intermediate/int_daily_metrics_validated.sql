@@ -4,7 +4,7 @@ with
 
 daily_metrics as (
 
-    select * from {{ ref('stg_contact_centre__daily_metrics') }}
+    select * from {{ ref('int_daily_metrics_committed') }}
 
 ),
 

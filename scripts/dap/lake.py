@@ -86,6 +86,16 @@ def open_lake(
     return LocalLake(Path(uri))
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 class LocalLake:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -95,8 +105,16 @@ class LocalLake:
         return self.root.joinpath(*key.split("/"))
 
     def check_ready(self) -> None:
+        """Also removes the temporary files of writers that died (killed mid-write): a
+        temporary name carries its writer's process id, so one whose process is gone can
+        never be completed, while a running load's are left alone."""
         if self.root.exists() and not self.root.is_dir():
             raise LakeError(f"{self.root}: the lake must be a folder, and this is a file")
+        if self.root.is_dir():
+            for path in self.root.rglob(".*.tmp"):
+                pid = path.name[1:].split("-", 1)[0]
+                if pid.isdigit() and not _process_alive(int(pid)):
+                    path.unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -108,7 +126,7 @@ class LocalLake:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.getpid()}-", suffix=".tmp", dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)

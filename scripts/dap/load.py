@@ -281,10 +281,18 @@ def _write(
         out.write_bytes(landing_key, data, content_type)
 
     table = parsed.to_arrow(sha256)
-    table = table.append_column(
-        pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
-        pa.array([ingested_at] * table.num_rows, pa.timestamp("ms")),
-    ).cast(RAW_SCHEMA)
+    rows = table.num_rows
+    table = (
+        table.append_column(
+            pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
+            pa.array([ingested_at] * rows, pa.timestamp("ms")),
+        )
+        .append_column(
+            pa.field("extract_rows", pa.int64(), nullable=False),
+            pa.array([rows] * rows, pa.int64()),
+        )
+        .cast(RAW_SCHEMA)
+    )
     years = pa.array(parsed.years, pa.int32())
 
     outcome = FileOutcome(path.name, sha256, "landed", len(data), rows=table.num_rows)

@@ -56,9 +56,14 @@ LINEAGE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("source_sheet", pa.string(), nullable=False),
     pa.field("source_row_number", pa.int64(), nullable=False),
     pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
+    pa.field("extract_rows", pa.int64(), nullable=False),
 )
 """Columns the loader adds to every row. ``load_issues`` lists cells that could not be
-read as their column's type, with the value as received; it is null when all were read."""
+read as their column's type, with the value as received; it is null when all were read.
+``extract_rows`` is how many rows the workbook lands across all its partition files: a
+reader that finds fewer rows of an extract than that is looking at a load that was
+interrupted (or is still running), and leaves the extract out
+(models/intermediate/int_daily_metrics_committed.sql)."""
 
 RAW_SCHEMA = pa.schema(
     [pa.field(c.raw_name, _ARROW_TYPES[c.kind]) for c in METRIC_COLUMNS] + list(LINEAGE_FIELDS)

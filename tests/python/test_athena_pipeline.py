@@ -37,7 +37,7 @@ MARTS = {
     "fct_calls_handled_yearly": "year",
 }
 # When each extract was loaded differs between the two loads by design.
-LOAD_TIME_COLUMNS = {"ingested_at", "dbt_invocation_id", "built_at"}
+LOAD_TIME_COLUMNS = {"ingested_at", "extracts_ingested_through", "dbt_invocation_id", "built_at"}
 """Columns set by the time of a load or a build, which differ between the two targets."""
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analyses")
 

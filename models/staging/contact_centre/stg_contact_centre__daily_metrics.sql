@@ -15,6 +15,7 @@ renamed as (
         cast(source_row_number as bigint) as source_row_number,
         cast(source_file_name as varchar) as source_file_name,
         cast(ingested_at as timestamp) as ingested_at,
+        cast(extract_rows as bigint) as extract_rows,
         cast(bi_id as bigint) as export_row_number,
 
         -- the day and its figures

@@ -1,0 +1,22 @@
+-- Extracts of which only some partition files are in the raw zone: a load was killed
+-- mid-way (the next `dap load` of the same workbook completes it) or is running right
+-- now. They are kept out of everything downstream (int_daily_metrics_committed); this
+-- warns so that a load that never completes is noticed.
+{{ config(severity='warn') }}
+
+with
+
+extracts as (
+
+    select * from {{ ref('int_extracts_landed') }}
+
+),
+
+final as (
+
+    select * from extracts
+    where not is_complete
+
+)
+
+select * from final
