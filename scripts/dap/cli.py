@@ -444,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
             "fetches nothing, so it works offline), and calls-handled.png: calls-handled "
             "percentage by year with the year-over-year change, the monthly trend, service "
             "level and average speed of answer, the days held back by the quarantine and "
-            "the days missing, the data's date range and when the marts were built. With an "
+            "the days missing, the data's date range and when the marts were built; and "
+            "calls-handled-daily.csv, the daily figures to download (text cells that a "
+            "spreadsheet would run as a formula are neutralised). With an "
             "s3://bucket/prefix destination both files are uploaded for publishing."
         ),
     )

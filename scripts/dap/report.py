@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dap.csv_export import csv_bytes
 from dap.errors import DapError
 from dap.lake import require_protected_bucket
 from dap.summary import WAREHOUSE_FILE
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
 
 PAGE = "index.html"
 CHART = "calls-handled.png"
+DAILY_CSV = "calls-handled-daily.csv"
+DAILY_COLUMNS = (
+    "date",
+    "calls_offered",
+    "calls_handled",
+    "calls_abandoned",
+    "calls_handled_pct",
+    "service_level",
+    "avg_speed_of_answer_seconds",
+    "source_file_name",
+)
+"""The daily figures offered as a download, from trusted.fct_contact_centre_daily."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class ReportData:
     first_day: date
     last_day: date
     built_at: datetime
+    daily: list[tuple[object, ...]]
 
 
 def read_report_data(lake: Path) -> ReportData:
@@ -112,6 +126,14 @@ def read_report_data(lake: Path) -> ReportData:
                 "select date from trusted.fct_contact_centre_daily order by date"
             ).fetchall()
         ]
+        daily = [
+            tuple(row)
+            for row in con.execute(
+                "select date, calls_offered, calls_handled, calls_abandoned, calls_handled_pct,"
+                " service_level, avg_speed_of_answer_seconds, source_file_name"
+                " from trusted.fct_contact_centre_daily order by date"
+            ).fetchall()
+        ]
         # The build time the marts carry (macros/marts/build_metadata.sql), not a file date.
         (built,) = con.execute(
             "select max(built_at) from trusted.fct_calls_handled_yearly"
@@ -123,7 +145,7 @@ def read_report_data(lake: Path) -> ReportData:
     span = (days[-1] - days[0]).days + 1
     missing = [day for day in (days[0] + timedelta(n) for n in range(span)) if day not in present]
     built_at = built.replace(tzinfo=UTC) if isinstance(built, datetime) else datetime.now(UTC)
-    return ReportData(years, months, quarantined, missing, days[0], days[-1], built_at)
+    return ReportData(years, months, quarantined, missing, days[0], days[-1], built_at, daily)
 
 
 # Charts: SVG drawn from the figures ---------------------------------------------------
@@ -312,7 +334,8 @@ def render_html(data: ReportData, generated_at: datetime) -> str:
 <p class="meta">Data from <span data-field="first_day">{data.first_day.isoformat()}</span>
 to <span data-field="last_day">{data.last_day.isoformat()}</span>.
 Marts built <span data-field="built_at">{data.built_at:%Y-%m-%d %H:%M} UTC</span>;
-page generated {generated_at:%Y-%m-%d %H:%M} UTC.</p>
+page generated {generated_at:%Y-%m-%d %H:%M} UTC.
+<a href="{DAILY_CSV}" download>Daily figures (CSV)</a>.</p>
 <p>The share of calls offered to the 3-1-1 contact centre that an agent handled: the
 sum of calls handled over the sum of calls offered, for the year (a ratio of sums, not an
 average of daily rates).</p>
@@ -381,7 +404,12 @@ def write_report(
     data = read_report_data(lake)
     page = render_html(data, now or datetime.now(tz=UTC)).encode("utf-8")
     chart = render_png(data)
-    files = {PAGE: (page, "text/html; charset=utf-8"), CHART: (chart, "image/png")}
+    daily = csv_bytes(DAILY_COLUMNS, data.daily)
+    files = {
+        PAGE: (page, "text/html; charset=utf-8"),
+        CHART: (chart, "image/png"),
+        DAILY_CSV: (daily, "text/csv; charset=utf-8"),
+    }
     if destination.startswith("s3://"):
         import boto3 as boto  # noqa: PLC0415
 

@@ -6,6 +6,8 @@ way a person uses the pages, and skip with instructions when Chromium is not ins
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -283,6 +285,16 @@ def test_report_shows_the_marts_figures(built: Built) -> None:
     png = (built.report / "calls-handled.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert not is_blank(png)
+    # The daily download: the mart's rows, one line each, linked from the page.
+    assert '<a href="calls-handled-daily.csv" download>' in page
+    text = (built.report / "calls-handled-daily.csv").read_text(encoding="utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    with duckdb.connect(str(built.lake / "warehouse.duckdb"), read_only=True) as con:
+        (days_in_mart,) = con.execute(
+            "select count(*) from trusted.fct_contact_centre_daily"
+        ).fetchone()
+    assert lines[0][:2] == ["date", "calls_offered"]
+    assert len(lines) - 1 == days_in_mart
 
 
 def test_report_in_a_browser_renders_charts_without_network(browser: object, built: Built) -> None:
@@ -345,6 +357,7 @@ def test_report_uploads_to_s3_for_publishing(
     assert written == [
         "s3://public-report/311/index.html",
         "s3://public-report/311/calls-handled.png",
+        "s3://public-report/311/calls-handled-daily.csv",
     ]
     page = s3.get_object(Bucket="public-report", Key="311/index.html")
     assert page["ContentType"].startswith("text/html")
