@@ -806,15 +806,8 @@ def test_zones_in_buckets_of_their_own(s3, moto_env, tmp_path):
     book = simple_book(tmp_path / "book.xlsx", date(2023, 1, 1), 3)
     sha = sha256_of(book)
 
-    result = run_dap(
-        "load",
-        book,
-        "--landing",
-        f"s3://{landing}",
-        "--raw",
-        f"s3://{raw}/zone",
-        env=clean_env(**moto_env),
-    )
+    zones = ["--landing", f"s3://{landing}", "--raw", f"s3://{raw}/zone"]
+    result = run_dap("load", book, *zones, env=clean_env(**moto_env))
     assert result.returncode == 0, result.stderr
     landing_keys = set(_objects(s3, landing, audit=True))
     assert f"landing/{DATASET}/{sha}.xlsx" in landing_keys
@@ -833,15 +826,7 @@ def test_zones_in_buckets_of_their_own(s3, moto_env, tmp_path):
     assert table["StorageDescriptor"]["Location"] == f"s3://{raw}/zone/raw/{DATASET}/"
 
     # Loading again finds the manifest in the raw bucket: nothing lands twice.
-    again = run_dap(
-        "load",
-        book,
-        "--landing",
-        f"s3://{landing}",
-        "--raw",
-        f"s3://{raw}/zone",
-        env=clean_env(**moto_env),
-    )
+    again = run_dap("load", book, *zones, env=clean_env(**moto_env))
     assert "1 skipped as unchanged" in again.stdout
 
     local = run_dap("load", book, "--raw", f"s3://{raw}", "--lake", str(tmp_path / "lake"))
