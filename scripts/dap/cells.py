@@ -23,6 +23,22 @@ Excel counts a 29 February 1900 that never was, so those serials are not read as
 _MIN_SERIAL = 61
 _MAX_SERIAL = 2_958_465  # 9999-12-31
 _ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+_NUMBER_TEXT = re.compile(
+    r"""
+    [+-]?
+    (?: [0-9]{1,3} (?: ,[0-9]{3} )+         # 1,234,567
+      | [0-9]{1,3} (?: [ \u00a0\u202f][0-9]{3} )+   # 1 234 567 (space, no-break spaces)
+      | [0-9]+ )
+    (?: \.[0-9]* )?
+    | [+-]? \.[0-9]+
+    """,
+    re.VERBOSE,
+)
+"""Numbers as text: ASCII digits, an optional sign, thousands separators only between
+groups of three (so the decimal comma of ``12,5`` is not read as 125), a decimal point and
+an exponent (split off before matching). Not ``1_000``, ``0x10``, ``nan``, ``inf`` or digits
+of other scripts (Python's ``float()`` takes all of those, Excel none)."""
+_EXPONENT = re.compile(r"[eE][+-]?[0-9]{1,4}$")
 _QUOTE_LIMIT = 40
 _INT64 = range(-(2**63), 2**63)
 """Counts land as int64; a larger whole number is unreadable, not a crash when writing."""
@@ -39,6 +55,8 @@ def is_blank(value: object) -> bool:
 
 
 def parse_date(value: object) -> ParseResult:  # noqa: PLR0911 - one return per cell type
+    if type(value) is date:  # the common case first: an Excel date
+        return value, None
     if is_blank(value):
         return None, None
     if isinstance(value, datetime):
@@ -69,18 +87,23 @@ def _from_serial(serial: float) -> ParseResult:
 
 
 def _number_from_text(text: str) -> float | None:
-    cleaned = text.strip().replace(",", "").replace(" ", "")
+    """A number written as text (see :data:`_NUMBER_TEXT`); ``85%`` is 0.85."""
+    cleaned = text.strip()
     scale = 1.0
     if cleaned.endswith("%"):
-        cleaned, scale = cleaned[:-1], 0.01
-    try:
-        number = float(cleaned)
-    except ValueError:
+        cleaned, scale = cleaned[:-1].rstrip(), 0.01
+    exponent = _EXPONENT.search(cleaned)
+    mantissa = cleaned[: exponent.start()] if exponent else cleaned
+    if not _NUMBER_TEXT.fullmatch(mantissa):
         return None
+    digits = mantissa.replace(",", "").replace(" ", "").replace("\u00a0", "")
+    number = float(digits.replace("\u202f", "") + (exponent.group() if exponent else ""))
     return number * scale if math.isfinite(number) else None
 
 
 def parse_number(value: object) -> ParseResult:
+    if type(value) is float and math.isfinite(value):  # the common case first
+        return value, None
     if is_blank(value):
         return None, None
     if isinstance(value, bool):
@@ -99,6 +122,8 @@ def parse_number(value: object) -> ParseResult:
 
 
 def parse_count(value: object) -> ParseResult:
+    if type(value) is float and value.is_integer() and -(2.0**63) <= value < 2.0**63:
+        return int(value), None  # the common case first (is_integer() is False for nan, inf)
     number, problem = parse_number(value)
     if number is None:
         return None, problem

@@ -4,32 +4,67 @@ Whole-file problems raise :class:`~dap.errors.WorkbookError` naming file, sheet,
 and column. Problems with single values do not stop the load: the value lands as null
 in its typed column and is described in ``load_issues``, so dbt can route the row.
 
-Every sheet is scanned for personal data (:mod:`dap.pii`) first, hidden ones and those
-without metrics included, since the landing zone keeps the whole file. With the ``stop``
-policy any finding raises :class:`~dap.errors.PiiError` once the whole workbook has been
-scanned; with ``mask`` the text is masked before any cell is typed, so nothing derived
-from the workbook (typed values, ``load_issues``, sheet names, messages) holds the value.
+Before the parser sees the bytes, :mod:`dap.archive_guard` checks the container: an
+encrypted file, a damaged zip, a decompression bomb or a sheet spanning more cells than
+can be held stop the load with a message instead of a crash or unbounded memory. Its notes
+on error cells (``#N/A``) and formulas saved without a value, which the parser reads as
+empty, are quoted in ``load_issues``.
+
+Every sheet is scanned for personal data (:mod:`dap.pii`), hidden ones and those without
+metrics included, since the landing zone keeps the whole file. With the ``stop`` policy
+any finding raises :class:`~dap.errors.PiiError` once the whole workbook has been scanned;
+with ``mask`` the text is masked before any cell is typed, so nothing derived from the
+workbook (typed values, ``load_issues``, sheet names, messages) holds the value.
+
+Memory: a sheet is read row by row, scanned in batches of :data:`SCAN_BATCH_ROWS` rows,
+and its typed values are kept as Arrow arrays of :data:`ARROW_CHUNK_ROWS` rows, so beyond
+the parser's own copy of the sheet (32 bytes a cell) a row costs a few dozen bytes.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import io
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from typing import cast
 
 import pyarrow as pa
-from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+import pyarrow.compute as pc
+from python_calamine import (
+    CalamineError,
+    CalamineSheet,
+    CalamineWorkbook,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+)
 
+from dap.archive_guard import check_archive, probe_parser
 from dap.cells import PARSERS, is_blank, quote
 from dap.errors import Location, PiiError, WorkbookError
 from dap.pii import PiiFinding, PiiPolicy, column_letter, mask_grid, mask_pii, scan_grid, scan_name
-from dap.schema import DATE_COLUMN, HEADER_INDEX, METRIC_COLUMNS, MetricColumn, normalise_header
+from dap.schema import (
+    DATE_COLUMN,
+    HEADER_INDEX,
+    METRIC_COLUMNS,
+    RAW_SCHEMA,
+    MetricColumn,
+    normalise_header,
+)
 
 HEADER_SEARCH_ROWS = 20
 """How far down a sheet the header row may start (title rows above it are allowed)."""
 UNREADABLE_DATE_SHARE = 0.5
 """Above this share of unreadable dates the column, not the rows, is considered broken."""
+SCAN_BATCH_ROWS = 4096
+"""Rows scanned for personal data at a time, before any of them is typed."""
+ARROW_CHUNK_ROWS = 65_536
+"""Typed values are held as Python objects for at most this many rows, then as Arrow."""
+
+CellNotes = dict[tuple[int, int], str]
+"""(row, column), 0-based -> why a cell the parser reads as empty has no value."""
 
 
 @dataclass
@@ -40,36 +75,72 @@ class SheetResult:
     rows_with_issues: int = 0
 
 
+class _Columns:
+    """The typed rows, column by column: Python lists for the latest rows, Arrow arrays
+    (a few bytes a value) for the rest."""
+
+    def __init__(self) -> None:
+        self.names = _column_names()
+        self.types = {name: RAW_SCHEMA.field(name).type for name in self.names}
+        self.pending: dict[str, list[object]] = {name: [] for name in self.names}
+        self.chunks: dict[str, list[pa.Array]] = {name: [] for name in self.names}
+        self.rows = 0
+
+    def row_added(self) -> None:
+        self.rows += 1
+        if self.rows % ARROW_CHUNK_ROWS == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        for name, values in self.pending.items():
+            if values:
+                self.chunks[name].append(pa.array(values, self.types[name]))
+                values.clear()  # the same list: the reader holds on to it
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        self.flush()
+        return pa.chunked_array(self.chunks[name], self.types[name])
+
+
 @dataclass
 class ParsedWorkbook:
     """A workbook that passed the whole-file checks, as typed columns (no ingest time yet)."""
 
     file_name: str
     sheets: list[SheetResult]
-    columns: dict[str, list[object]]
     skipped_sheets: list[str] = field(default_factory=list)
     pii_findings: list[PiiFinding] = field(default_factory=list)
     """Where personal data was masked (``mask`` policy), by kind; never the values."""
+    data: _Columns = field(default_factory=_Columns, repr=False)
 
     @property
     def rows(self) -> int:
-        return len(self.columns[DATE_COLUMN.raw_name])
+        return self.data.rows
+
+    @property
+    def columns(self) -> dict[str, list[object]]:
+        """Every typed column as a list (raw-zone names plus ``load_issues``,
+        ``source_sheet`` and ``source_row_number``); for inspection, the loader uses
+        :meth:`to_arrow`."""
+        return {name: self.data.column(name).to_pylist() for name in self.data.names}
 
     def to_arrow(self, sha256: str) -> pa.Table:
         """The rows as an Arrow table in raw-zone column order, minus ``ingested_at``."""
         n = self.rows
-        data = {c.raw_name: self.columns[c.raw_name] for c in METRIC_COLUMNS}
-        data["load_issues"] = self.columns["load_issues"]
-        data["source_file_name"] = [self.file_name] * n
-        data["source_file_sha256"] = [sha256] * n
-        data["source_sheet"] = self.columns["source_sheet"]
-        data["source_row_number"] = self.columns["source_row_number"]
+        data: dict[str, pa.Array | pa.ChunkedArray] = {
+            c.raw_name: self.data.column(c.raw_name) for c in METRIC_COLUMNS
+        }
+        data["load_issues"] = self.data.column("load_issues")
+        data["source_file_name"] = pa.repeat(self.file_name, n)
+        data["source_file_sha256"] = pa.repeat(sha256, n)
+        data["source_sheet"] = self.data.column("source_sheet")
+        data["source_row_number"] = self.data.column("source_row_number")
         return pa.table(data)
 
     @property
     def years(self) -> list[int | None]:
-        dates = self.columns[DATE_COLUMN.raw_name]
-        return [d.year if isinstance(d, date) else None for d in dates]
+        years: list[int | None] = pc.year(self.data.column(DATE_COLUMN.raw_name)).to_pylist()
+        return years
 
 
 def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> ParsedWorkbook:
@@ -81,15 +152,24 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
     findings = scan_name(Location(mask_pii(file_name)), file_name)
     file_name = mask_pii(file_name)  # as it lands, and in every message
     where = Location(file_name)
+    report = check_archive(file_name, data)
+    probe_parser(file_name, data)
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except CalamineError as exc:
-        raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
-    except Exception as exc:  # calamine raises plain errors for some damaged files
-        raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
-
-    result = ParsedWorkbook(file_name, [], {name: [] for name in _column_names()})
-    partial_headers, deferred = _read_sheets(book, result, findings, pii)
+        try:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except CalamineError as exc:
+            raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
+        except Exception as exc:  # calamine raises plain errors for some damaged files
+            raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
+        result = ParsedWorkbook(file_name, [])
+        partial_headers, deferred = _read_sheets(book, result, findings, pii, report.notes)
+    except BaseException as exc:
+        # The probe has had the parser open the file already; should it still panic here
+        # (pyo3 raises a Rust panic as PanicException, a BaseException), say so.
+        if type(exc).__name__ != "PanicException":
+            raise
+        problem = f"not a readable Excel workbook (the reader failed on it: {exc})"
+        raise WorkbookError(where, problem) from exc
     if findings and pii == "stop":
         raise PiiError(findings)
     if deferred is not None:
@@ -112,7 +192,11 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
 
 
 def _read_sheets(
-    book: CalamineWorkbook, out: ParsedWorkbook, findings: list[PiiFinding], pii: PiiPolicy
+    book: CalamineWorkbook,
+    out: ParsedWorkbook,
+    findings: list[PiiFinding],
+    pii: PiiPolicy,
+    notes: dict[str, CellNotes],
 ) -> tuple[list[_PartialHeaderError], WorkbookError | None]:
     """Scan every sheet for personal data (adding to ``findings``) and read the visible
     worksheets' metrics into ``out``.
@@ -123,15 +207,11 @@ def _read_sheets(
     """
     partial_headers: list[_PartialHeaderError] = []
     deferred: WorkbookError | None = None
-    scan = mask_grid if pii == "mask" else scan_grid
     for meta in book.sheets_metadata:
         name = mask_pii(meta.name)  # as it lands in source_sheet, and in every message
         worksheet = meta.typ == SheetTypeEnum.WorkSheet
         try:
-            rows = book.get_sheet_by_name(meta.name)
-            # The whole grid from A1, so list positions are Excel's rows and columns
-            # (iter_rows() drops empty leading columns: python-calamine #177).
-            grid = [] if rows.start is None else rows.to_python(skip_empty_area=False)
+            sheet = book.get_sheet_by_name(meta.name)
         except CalamineError as exc:
             findings.extend(scan_name(Location(out.file_name, name), meta.name))
             out.skipped_sheets.append(name)
@@ -139,25 +219,77 @@ def _read_sheets(
                 deferred = WorkbookError(Location(out.file_name, name), f"cannot be read ({exc})")
                 deferred.__cause__ = exc
             continue
-        findings.extend(scan(out.file_name, meta.name, grid))
-        if not worksheet or meta.visible != SheetVisibleEnum.Visible:
+        rows = _scanned_rows(out.file_name, meta.name, _excel_rows(sheet), pii, findings)
+        read = (
+            worksheet
+            and meta.visible == SheetVisibleEnum.Visible
+            and deferred is None
+            and not (findings and pii == "stop")  # the workbook will not load: scan only
+        )
+        result: SheetResult | None = None
+        failed = False
+        if read:
+            try:
+                result = _read_sheet(out.file_name, name, rows, out, notes.get(meta.name, {}))
+            except _PartialHeaderError as exc:
+                partial_headers.append(exc)
+            except WorkbookError as exc:
+                deferred, failed = exc, True
+        collections.deque(rows, maxlen=0)  # scan the rest of the sheet
+        del sheet  # free the parser's copy of the sheet before the next one
+        if result is not None:
+            out.sheets.append(result)
+        elif not failed:
             out.skipped_sheets.append(name)
-            continue
-        if deferred is not None or (findings and pii == "stop"):
-            continue  # the workbook will not load: only the scan goes on
-        try:
-            sheet = _read_sheet(out.file_name, name, iter(grid), out)
-        except _PartialHeaderError as exc:
-            partial_headers.append(exc)
-            sheet = None
-        except WorkbookError as exc:
-            deferred = exc
-            continue
-        if sheet is None:
-            out.skipped_sheets.append(name)
-        else:
-            out.sheets.append(sheet)
     return partial_headers, deferred
+
+
+def _excel_rows(sheet: CalamineSheet) -> Iterator[list[object]]:
+    """The sheet's rows from row 1, each from column A, so positions are Excel's rows and
+    columns. python-calamine's ``iter_rows()`` starts at row 1 but at the first column
+    with data (python-calamine #177); the first row it yields tells which it does."""
+    start, end = sheet.start, sheet.end
+    if start is None or end is None:
+        return
+    first_row, first_column = start
+    rows = cast(Iterator[list[object]], iter(sheet.iter_rows()))
+    first = next(rows, None)
+    if first is None:
+        return
+    if first_row > 0 and not all(is_blank(v) for v in first):
+        yield from ([] for _ in range(first_row))  # it started at the first row with data
+    pad: list[object] = [None] * first_column if len(first) < end[1] + 1 else []
+    if pad:
+        yield pad + first
+        for row in rows:
+            yield pad + row
+    else:
+        yield first
+        yield from rows
+
+
+def _scanned_rows(
+    file_name: str,
+    sheet_name: str,
+    rows: Iterator[list[object]],
+    pii: PiiPolicy,
+    findings: list[PiiFinding],
+) -> Iterator[list[object]]:
+    """``rows``, scanned for personal data a batch at a time (and masked in place under
+    ``mask``) before any row of the batch is handed on; findings go to ``findings``."""
+    findings.extend(scan_name(Location(file_name, mask_pii(sheet_name)), sheet_name))
+    scan: Callable[[str, str, list[list[object]]], list[PiiFinding]] = (
+        mask_grid if pii == "mask" else scan_grid
+    )
+    offset = 0
+    while batch := list(itertools.islice(rows, SCAN_BATCH_ROWS)):
+        for finding in scan(file_name, sheet_name, batch):
+            where = finding.location
+            if where.row is not None:  # the sheet name was scanned once, above
+                moved = dataclasses.replace(where, row=where.row + offset)
+                findings.append(dataclasses.replace(finding, location=moved))
+        offset += len(batch)
+        yield from batch
 
 
 def _column_names() -> list[str]:
@@ -235,6 +367,7 @@ def _read_sheet(
     sheet: str,
     rows: Iterator[Sequence[object]],
     out: ParsedWorkbook,
+    notes: CellNotes,
 ) -> SheetResult | None:
     header = _find_header(file_name, sheet, rows)
     if header is None:
@@ -243,29 +376,46 @@ def _read_sheet(
     result = SheetResult(sheet, header_row)
     date_problems: list[tuple[int, str]] = []
     dates_seen = 0
+    pending = out.data.pending
+    read = [
+        (column, index, PARSERS[column.kind], column_letter(index), pending[column.raw_name])
+        for column, index in positions.items()
+    ]
+    absent = [pending[c.raw_name] for c in METRIC_COLUMNS if c not in positions]
+    issues_column = pending["load_issues"]
+    sheet_column = pending["source_sheet"]
+    row_column = pending["source_row_number"]
 
+    indexes = [index for _, index, _, _, _ in read]
     for offset, cells in enumerate(rows):
         row_number = header_row + offset + 1
-        values = [cells[i] if i < len(cells) else None for i in positions.values()]
-        if all(is_blank(v) for v in values):
+        width = len(cells)
+        values = [cells[index] if index < width else None for index in indexes]
+        noted = [notes.get((row_number - 1, index)) for index in indexes] if notes else None
+        if (
+            all(v is None or type(v) is str for v in values)  # cheap test first
+            and all(is_blank(v) for v in values)
+            and not (noted and any(noted))
+        ):
             continue
         issues: list[str] = []
-        for column, raw in zip(positions, values, strict=True):
-            value, problem = PARSERS[column.kind](raw)
-            out.columns[column.raw_name].append(value)
+        for position, (column, _, parse, letter, target) in enumerate(read):
+            raw = values[position]
+            note = noted[position] if noted and is_blank(raw) else None
+            value, problem = (None, note) if note is not None else parse(raw)
+            target.append(value)
             if problem is not None:
-                letter = column_letter(positions[column])
                 issues.append(f"{column.label} ({letter}{row_number}): {problem}")
-                if column is DATE_COLUMN:
-                    date_problems.append((row_number, quote(raw)))
-            if column is DATE_COLUMN and not is_blank(raw):
-                dates_seen += 1
-        for column in METRIC_COLUMNS:
-            if column not in positions:
-                out.columns[column.raw_name].append(None)
-        out.columns["load_issues"].append("; ".join(issues) if issues else None)
-        out.columns["source_sheet"].append(sheet)
-        out.columns["source_row_number"].append(row_number)
+            if column is DATE_COLUMN and (value is not None or problem is not None):
+                dates_seen += 1  # a date cell that is not empty
+                if problem is not None:
+                    date_problems.append((row_number, note or quote(raw)))
+        for target in absent:
+            target.append(None)
+        issues_column.append("; ".join(issues) if issues else None)
+        sheet_column.append(sheet)
+        row_column.append(row_number)
+        out.data.row_added()
         result.rows += 1
         result.rows_with_issues += bool(issues)
 

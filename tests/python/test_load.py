@@ -180,6 +180,7 @@ def test_values_and_lineage_read_back(two_years, lake):
         "source_file_sha256": sha,
         "source_sheet": SHEET,
         "ingested_at": NOW_MS,
+        "extract_rows": 5,  # every row of the workbook, across both years and the null one
     }
     assert rows == [
         {

@@ -289,6 +289,7 @@ GLUE_COLUMNS = [
     ("source_sheet", "string"),
     ("source_row_number", "bigint"),
     ("ingested_at", "timestamp"),
+    ("extract_rows", "bigint"),
 ]
 
 
