@@ -14,7 +14,13 @@ extracts as (
 
 final as (
 
-    select * from extracts
+    select
+        source_file_sha256,
+        source_file_name,
+        ingested_at,
+        rows_landed,
+        rows_expected
+    from extracts
     where not is_complete
 
 )

@@ -26,16 +26,24 @@ extracts as (
 
 ),
 
+oldest_still_landing as (
+
+    select min(ingested_at) as ingested_at
+    from extracts
+    where not is_complete
+
+),
+
 watermark as (
 
-    select max(ingested_at) as extracts_ingested_through
+    select max(extracts.ingested_at) as extracts_ingested_through
     from extracts
+    cross join oldest_still_landing
     where
-        is_complete
-        and ingested_at < coalesce(
-            (select min(still_landing.ingested_at) from extracts as still_landing
-                where not still_landing.is_complete),
-            cast('9999-12-31 00:00:00' as timestamp)
+        extracts.is_complete
+        and (
+            oldest_still_landing.ingested_at is null
+            or extracts.ingested_at < oldest_still_landing.ingested_at
         )
 
 ),
@@ -89,14 +97,14 @@ final as (
         extracts_reporting_date,
         source_file_name,
         source_file_sha256,
-        daily_metrics.ingested_at,
-        watermark.extracts_ingested_through,
+        ingested_at,
+        (select watermark.extracts_ingested_through from watermark)
+            as extracts_ingested_through,
         {{ build_metadata() }},
         -- Last: on Athena the table is partitioned by year, and Hive partition
         -- columns must come last.
         {{ year_of('date') }} as year
     from daily_metrics
-    cross join watermark
     {% if is_incremental() %}
         where {{ year_of('date') }} in (select years_touched.year from years_touched)
     {% endif %}
