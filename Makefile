@@ -145,7 +145,7 @@ browser:
 pytest: setup
 	$(BIN)/pytest -n 2 --dist loadfile
 
-# Not part of `make test` (about 10 minutes on 2 cores). Writes the tables into BENCHMARKS.md;
+# Not part of `make test` (about 4 minutes on 2 cores). Writes the tables into BENCHMARKS.md;
 # BENCH_ARGS passes options (python -m bench --help), e.g. BENCH_ARGS=--check.
 bench: setup ## benchmarks: loader vs pandas and bare parsing, pipeline, scale -> BENCHMARKS.md
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,32 +1,38 @@
-"""The loader benchmark's input: one `.xlsx` with a metrics sheet of a million rows.
+"""The benchmarks' synthetic workbooks, written fast and cached under ``build/bench/``.
 
-The sheet has the City's export header (``Date, CallsOffered, CallsHandled, CallsAbandoned,
-AverageSpeedofAnswer, ServiceLevel, BI_ID``) and rows shaped like the real data: the days
-from 2009-06-15 to 2024-09-30 (the real dataset's span) with the synthetic figures of
-:func:`dap.sample.generate_day`, repeated in that order until the sheet has its rows. So
-each date appears about 180 times; the loader takes that as it is (deduplication is dbt's
-job), and every value is valid input. Dates are real Excel dates (serial numbers with a
-date format), counts integers, ASA and service level floats (4 decimals before 2022, full
-precision after, like the export's drift), ``BI_ID`` numbers the rows from 1.
+Every sheet has the City's export header (``Date, CallsOffered, CallsHandled,
+CallsAbandoned, AverageSpeedofAnswer, ServiceLevel, BI_ID``) and rows shaped like the real
+data: its 5,585 days, 2024-09-30 back to 2009-06-15 without the two days it misses, newest
+first, with the figures :func:`dap.sample.generate_day` gives each day. Dates are Excel
+dates (serial numbers with a date format), counts integers, speed of answer and service
+level floats (4 decimals before 2022, full precision after, like the export's drift).
+
+- :func:`big_workbook`: the loader benchmark's one sheet of a million rows: those days
+  repeated until it has its rows (each date about 180 times; the loader lands them as they
+  are, deduplication is dbt's job), ``BI_ID`` numbering the rows from 1.
+- :func:`extracts`: full-history extracts for the scale benchmark, each those 5,585 days.
 
 openpyxl writing a million rows cell by cell would take minutes, so the sheet's XML is
-streamed straight into the zip. The file is cached under ``build/bench/`` and rebuilt only
-when it is missing or :data:`FORMAT` changes.
+streamed straight into the zip. A file is rebuilt only when missing or when :data:`FORMAT`
+changes.
 """
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 from dap.sample import HEADER, generate_day
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the bytes written change, so a cached workbook is rebuilt."""
 SHEET_NAME = "3-1-1 Contact Centre Metrics"
 FIRST_DAY = date(2009, 6, 15)
 LAST_DAY = date(2024, 9, 30)
+MISSING_DAYS = (date(2010, 3, 7), date(2013, 3, 8))
+"""The two days the real dataset does not have."""
 EXCEL_EPOCH = date(1899, 12, 30)
 ROUNDED_BEFORE_YEAR = 2022
 _CHUNK_ROWS = 20_000
@@ -79,7 +85,9 @@ _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
 <cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
-</cellXfs></styleSheet>"""
+</cellXfs>\
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
+</styleSheet>"""
 
 
 def _shared_strings() -> str:
@@ -91,11 +99,18 @@ def _shared_strings() -> str:
     )
 
 
-def _day_templates() -> list[str]:
-    """Each day's row XML with ``{r}`` for the row number and ``{n}`` for BI_ID."""
+def real_days() -> list[date]:
+    """The real dataset's days, newest first: 2024-09-30 back to 2009-06-15, without the
+    two days missing from it (5,585 days)."""
+    count = (LAST_DAY - FIRST_DAY).days + 1
+    days = (LAST_DAY - timedelta(days=i) for i in range(count))
+    return [d for d in days if d not in MISSING_DAYS]
+
+
+def day_templates(days: Sequence[date]) -> list[str]:
+    """Each day's row XML, with ``{r}`` for the row number and ``{n}`` for BI_ID."""
     templates: list[str] = []
-    day = FIRST_DAY
-    while day <= LAST_DAY:
+    for day in days:
         m = generate_day(311, day)
         rounded = day.year < ROUNDED_BEFORE_YEAR
         asa = round(m.asa, 4) if rounded else m.asa
@@ -109,13 +124,15 @@ def _day_templates() -> list[str]:
         ]
         cells.append('<c r="G{r}"><v>{n}</v></c>')
         templates.append('<row r="{r}">' + "".join(cells) + "</row>")
-        day += timedelta(days=1)
     return templates
 
 
-def write_big_workbook(path: Path, rows: int) -> None:
-    """Write the workbook (``rows`` data rows under the header) to ``path``, atomically."""
-    templates = _day_templates()
+def write_metrics_workbook(
+    path: Path, templates: Sequence[str], rows: int, *, first_bi_id: int = 1
+) -> None:
+    """Write a one-sheet workbook of ``rows`` data rows under the export's header, row
+    ``n`` (from 0) being ``templates[n % len(templates)]`` with BI_ID ``first_bi_id + n``.
+    Written to a temporary name and renamed into place."""
     tmp = path.with_name(f".{path.name}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
@@ -139,7 +156,7 @@ def write_big_workbook(path: Path, rows: int) -> None:
             )
             for start in range(0, rows, _CHUNK_ROWS):
                 chunk = [
-                    templates[n % len(templates)].format(r=n + 2, n=n + 1)
+                    templates[n % len(templates)].format(r=n + 2, n=first_bi_id + n)
                     for n in range(start, min(rows, start + _CHUNK_ROWS))
                 ]
                 sheet.write("".join(chunk).encode())
@@ -148,8 +165,25 @@ def write_big_workbook(path: Path, rows: int) -> None:
 
 
 def big_workbook(folder: Path, rows: int) -> Path:
-    """The cached workbook of ``rows`` data rows in ``folder``, written if missing."""
+    """The loader benchmark's workbook of ``rows`` data rows in ``folder``, written if
+    missing: the real span's days, newest first, repeated."""
     path = folder / f"metrics-{rows}-v{FORMAT}.xlsx"
     if not path.is_file():
-        write_big_workbook(path, rows)
+        write_metrics_workbook(path, day_templates(real_days()), rows)
     return path
+
+
+def extracts(folder: Path, count: int) -> list[Path]:
+    """``count`` full-history extracts (each the real span's 5,585 days, newest first) in
+    ``folder``, written if missing, oldest first. Extract ``k`` numbers its rows from
+    ``k + 1`` (BI_ID is the row number of the day it was exported, so later exports number
+    the same dates differently); the figures are the same, so dbt keeps the newest copy of
+    each date and finds no conflict."""
+    templates = day_templates(real_days())
+    paths: list[Path] = []
+    for k in range(count):
+        path = folder / f"extract-{k + 1:04d}-v{FORMAT}.xlsx"
+        if not path.is_file():
+            write_metrics_workbook(path, templates, len(templates), first_bi_id=k + 1)
+        paths.append(path)
+    return paths
