@@ -92,8 +92,8 @@ test: setup lint browser pytest ## every test: linters, then pytest (dbt end to 
 lint: lint-python lint-sql lint-workflows lint-infra ## ruff, mypy, sqlfluff, yamllint, workflows, cfn-lint, checkov
 
 lint-python: setup
-	$(BIN)/ruff check scripts tests/python
-	$(BIN)/ruff format --check scripts tests/python
+	$(BIN)/ruff check scripts tests/python bench
+	$(BIN)/ruff format --check scripts tests/python bench
 	$(BIN)/mypy
 
 # sqlfluff's dbt templater compiles the project; give it a throwaway lake. The second pass
