@@ -33,10 +33,12 @@ VOLATILE = {"ingested_at"}
 
 
 def _books(folder: Path) -> list[Path]:
-    """Two workbooks, each spanning two years (2021-2022, 2022-2023)."""
+    """Two workbooks, each spanning two years (2021-2022, 2022-2023). Every row is valid
+    (service level 0.5 + n/64 stays within 0-1 for n <= 32), so a row kept out of the marts
+    is kept out by the commit rule, not by the quality rules."""
     return [
         simple_book(folder / "first.xlsx", date(2021, 12, 30), 4),
-        simple_book(folder / "second.xlsx", date(2022, 12, 30), 5, start_n=40),
+        simple_book(folder / "second.xlsx", date(2022, 12, 30), 5, start_n=20),
     ]
 
 
