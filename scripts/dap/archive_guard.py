@@ -25,6 +25,11 @@ fails aborts the process. So before a workbook is parsed:
   within :data:`MAX_SHEET_CELLS`. The shared string table may hold, and declare in its
   ``uniqueCount`` (the parser reserves that much room up front), at most
   :data:`MAX_SHARED_STRINGS` strings.
+- **Quickly, for the usual sheet**: when every cell with content starts with its own
+  position within columns A to P and Excel's rows (as Excel and every library write
+  them), the grid fits whatever the numbers are, so a quick scan only counts the cells;
+  any other sheet is measured exactly, in a second pass (:class:`_QuickSheetScan`). A
+  large member is inflated by a helper thread while the pieces before it are scanned.
 
 The same pass notes the cells calamine reads as empty that are not: error cells (``#N/A``,
 ``#DIV/0!``, ...) and formulas saved without a value. :func:`check_archive` returns them
@@ -35,8 +40,8 @@ A legacy `.xls` is not compressed and its grid is capped by the format (65,536 r
 For `.xlsb` and `.ods` the archive limits apply; their sheets are binary or ODF and are
 not measured.
 
-Last, :func:`probe_parser` has the parser open the workbook in a child process under a
-memory limit (and, for a legacy `.xls`, read every sheet): a damaged record can make it
+Last (or rather at the same time, :class:`ParserProbe`), :func:`probe_parser` has the
+parser open the workbook in a child process under a memory limit (and, for a legacy `.xls`, read every sheet): a damaged record can make it
 panic or ask for terabytes and abort (a BOUNDSHEET pointing past the end of the stream, a
 DIMENSIONS record whose first row is after its last), and that must end in a message, not
 in the loader dying. Opening an `.xlsx` is cheap (its sheets are read later, measured
@@ -47,14 +52,18 @@ from __future__ import annotations
 
 import io
 import posixpath
+import queue
 import re
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 from xml.etree import ElementTree
 
 from dap.errors import Location, WorkbookError
@@ -148,30 +157,75 @@ def probe_parser(file_name: str, data: bytes) -> None:
     """Have the parser open ``data`` (and read every sheet of a legacy `.xls`) in a child
     process limited to :data:`PROBE_MEMORY`; raise :class:`WorkbookError` if it crashes
     there (an ordinary error is left for the loader to meet and report)."""
-    every_sheet = data.startswith(_CFB_MAGIC)
-    command = [sys.executable, "-I", "-c", _PROBE, str(PROBE_MEMORY), str(int(every_sheet))]
-    where = Location(file_name)
-    try:
-        done = subprocess.run(
-            command, input=data, capture_output=True, timeout=PROBE_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise WorkbookError(
-            where, f"not a readable Excel workbook (reading it took over {PROBE_SECONDS} s)"
-        ) from exc
-    if done.returncode == 0:
+    ParserProbe(file_name, data).result()
+
+
+class ParserProbe:
+    """:func:`probe_parser` started now and finished by :meth:`result`, so that it runs
+    beside :func:`check_archive` (it is another process: nothing the child does can harm
+    this one). The workbook reaches the child through an unlinked temporary file."""
+
+    def __init__(self, file_name: str, data: bytes) -> None:
+        self.where = Location(file_name)
+        every_sheet = data.startswith(_CFB_MAGIC)
+        command = [sys.executable, "-I", "-c", _PROBE, str(PROBE_MEMORY), str(int(every_sheet))]
+        self.stdin = tempfile.TemporaryFile()  # noqa: SIM115 - closed in result() / stop()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self.stdin.write(data)
+            self.stdin.seek(0)
+            self.process = subprocess.Popen(
+                command, stdin=self.stdin, stdout=subprocess.DEVNULL, stderr=self.stderr
+            )
+        except BaseException:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        self.stdin.close()
+        self.stderr.close()
+
+    def stop(self) -> None:
+        """End the child without waiting for its verdict (the load stops anyway)."""
+        try:
+            self.process.kill()
+            self.process.wait()
+        finally:
+            self._close()
+
+    def result(self) -> None:
+        """Wait for the child; raise :class:`WorkbookError` if the parser crashed."""
+        try:
+            try:
+                returncode = self.process.wait(timeout=PROBE_SECONDS)
+            except subprocess.TimeoutExpired as exc:
+                self.process.kill()
+                self.process.wait()
+                raise WorkbookError(
+                    self.where,
+                    f"not a readable Excel workbook (reading it took over {PROBE_SECONDS} s)",
+                ) from exc
+            self.stderr.seek(0)
+            stderr = self.stderr.read(1 << 20)
+        finally:
+            self._close()
+        _raise_for_probe(self.where, returncode, stderr)
+
+
+def _raise_for_probe(where: Location, returncode: int, stderr: bytes) -> None:
+    if returncode == 0:
         return
-    lines = done.stderr.decode("utf-8", "replace").splitlines()
-    if done.returncode > 0 and done.returncode != _PROBE_PANIC:  # the probe itself failed
+    lines = stderr.decode("utf-8", "replace").splitlines()
+    if returncode > 0 and returncode != _PROBE_PANIC:  # the probe itself failed
         raise RuntimeError(f"the parser probe failed: {' | '.join(lines[-3:])}")
     asked = next((line for line in lines if line.startswith("memory allocation of ")), None)
     if asked is not None:
         size = int(re.sub(r"\D", "", asked) or 0)
         reason = f"reading it asks for {size:,} bytes of memory: a damaged size or count"
-    elif done.returncode == _PROBE_PANIC and lines:
+    elif returncode == _PROBE_PANIC and lines:
         reason = f"the reader failed on it: {lines[-1][:200]}"
     else:
-        reason = f"the reader was stopped by signal {-done.returncode} reading it"
+        reason = f"the reader was stopped by signal {-returncode} reading it"
     raise WorkbookError(where, f"not a readable Excel workbook ({reason})")
 
 
@@ -274,10 +328,7 @@ class _ZipCheck:
         for info in infos:
             sheet = self.sheet_parts.get(info.filename)
             if sheet is not None and info.filename.lower().endswith(".xml"):
-                scan = _SheetScan(sheet)
-                self._inflate(info, scan.feed)
-                scan.finish()
-                self._check_sheet(info.filename, scan)
+                scan = self._scan_sheet(info, sheet)
                 if scan.notes:
                     self.report.notes[sheet] = scan.notes
             elif info.filename.lower().endswith("sharedstrings.xml"):
@@ -293,6 +344,20 @@ class _ZipCheck:
             else:
                 self._inflate(info, lambda _piece: None)
         return self.report
+
+    def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
+        """Measure one worksheet member: the quick scan first; should it find the sheet
+        unusual (or too large), the exact scan, which takes another pass."""
+        quick = _QuickSheetScan(sheet)
+        self._inflate(info, quick.feed)
+        quick.finish()
+        if quick.usual and quick.cells <= MAX_SHEET_CELLS:
+            return quick
+        scan = _SheetScan(sheet)
+        self._inflate(info, scan.feed)
+        scan.finish()
+        self._check_sheet(info.filename, scan)
+        return scan
 
     def _check_declared(self, info: zipfile.ZipInfo) -> None:
         name = info.filename
@@ -344,8 +409,10 @@ class _ZipCheck:
             pieces: Iterator[bytes] = (
                 bytes(view[pos : pos + _CHUNK]) for pos in range(0, len(view), _CHUNK)
             )
+        elif info.file_size > _READ_AHEAD_FLOOR:
+            pieces = _read_ahead(self._deflated(info, view, _READ_AHEAD_CHUNK))
         else:
-            pieces = self._deflated(info, view)
+            pieces = self._deflated(info, view, _CHUNK)
         produced = crc = 0
         for piece in pieces:
             produced += len(piece)
@@ -363,17 +430,17 @@ class _ZipCheck:
         if crc != info.CRC:
             raise self._damaged(info, "its CRC-32 does not match")
 
-    def _deflated(self, info: zipfile.ZipInfo, view: memoryview) -> Iterator[bytes]:
-        """The inflated data in pieces of at most 1 MiB."""
+    def _deflated(self, info: zipfile.ZipInfo, view: memoryview, size: int) -> Iterator[bytes]:
+        """The inflated data in pieces of at most ``size`` bytes."""
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         pos = 0
         try:
             while not inflater.eof:
                 if inflater.unconsumed_tail:
-                    yield inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+                    yield inflater.decompress(inflater.unconsumed_tail, size)
                 elif pos < len(view):
-                    yield inflater.decompress(view[pos : pos + _CHUNK], _CHUNK)
-                    pos += _CHUNK
+                    yield inflater.decompress(view[pos : pos + size], size)
+                    pos += size
                 else:
                     raise self._damaged(info, "its compressed data ends early")
         except zlib.error as exc:
@@ -462,6 +529,55 @@ class _ZipCheck:
                 "1,048,576 rows by 16 columns). Delete the stray cells far below or to the "
                 "right of the data",
             )
+
+
+_READ_AHEAD_FLOOR = 8 << 20
+"""Members larger than this (8 MiB) are inflated by a helper thread (see :func:`_read_ahead`)."""
+_READ_AHEAD_PIECES = 2
+_READ_AHEAD_CHUNK = 8 << 20
+"""The helper's pieces are larger (8 MiB): each hand-over waits for the interpreter lock."""
+
+
+def _read_ahead(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces``, made by a helper thread up to :data:`_READ_AHEAD_PIECES` ahead of the
+    reader: zlib inflates without holding the interpreter lock, so a large sheet is
+    inflated on one core while the pieces before are scanned on the other. What the
+    helper raises is raised here; when the reader stops early, the helper stops too."""
+    handoff: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=_READ_AHEAD_PIECES)
+    stopped = threading.Event()
+
+    def hand(done: bool, item: object) -> bool:
+        while not stopped.is_set():
+            try:
+                handoff.put((done, item), timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        try:
+            for piece in pieces:
+                if not hand(False, piece):
+                    return
+        except BaseException as exc:  # handed to the reader, who raises it
+            hand(True, exc)
+        else:
+            hand(True, None)
+
+    helper = threading.Thread(target=produce, name="dap-inflate", daemon=True)
+    helper.start()
+    try:
+        while True:
+            done, item = handoff.get()
+            if done:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield cast(bytes, item)
+    finally:
+        stopped.set()
+        helper.join()
 
 
 def _resolve(folder: str, target: str) -> str:
@@ -676,3 +792,59 @@ class _SheetScan:
             value = _CELL_VALUE.search(cell)
             if value is None or not value.group(1).strip():
                 self._note(cell, "formula with no saved value")
+
+
+def _numbers_up_to(n: int) -> bytes:
+    """A regex alternation matching the decimal numbers 1 to ``n`` (no leading zeros)."""
+    digits = str(n)
+    options = [rb"[1-9]\d{0,%d}" % (len(digits) - 2)] if len(digits) > 1 else []
+    for i, ch in enumerate(digits):
+        low = b"1" if i == 0 else b"0"
+        high = int(ch) - 1
+        if high >= int(low):
+            rest = len(digits) - i - 1
+            options.append(digits[:i].encode() + b"[%s-%d]" % (low, high) + rb"\d" * rest)
+    options.append(digits.encode())
+    return b"(?:" + b"|".join(options) + b")"
+
+
+_QUICK_LAST_COLUMN = column_letter(MAX_SHEET_CELLS // MAX_EXCEL_ROWS - 1).encode()
+_UNUSUAL_CELL = re.compile(
+    rb'<c(?! r="[A-' + _QUICK_LAST_COLUMN + rb"]" + _numbers_up_to(MAX_EXCEL_ROWS) + rb'")'
+    rb"(?=[\s>/])"  # a cell tag (not <col>, <cfRule>, ...)
+    rb"(?![^>]*/>)"  # that is not empty (the parser skips those)
+)
+"""A cell with content whose ``r`` is not its first attribute, or is missing, or points
+beyond column P or row 1,048,576."""
+
+
+class _QuickSheetScan(_SheetScan):
+    """The usual sheet, in fewer passes: when every cell with content gives its position
+    first (``<c r="B7"``, as Excel and every library write) within columns A to P and
+    Excel's rows, the grid the parser builds spans at most 1,048,576 x 16 cells
+    (:data:`MAX_SHEET_CELLS`) whatever the numbers are, so they need not be read. The
+    cells are counted, and error cells and formulas noted, as :class:`_SheetScan` does.
+
+    A sheet where any cell is otherwise is ``usual = False``: scanning stops there, and
+    the caller measures it with :class:`_SheetScan`."""
+
+    def __init__(self, sheet: str) -> None:
+        super().__init__(sheet)
+        self.usual = True
+
+    def feed(self, piece: bytes) -> None:
+        if self.usual:
+            super().feed(piece)
+
+    def _scan(self, text: bytes) -> None:
+        if not self.usual:
+            return
+        if _UNUSUAL_CELL.search(text):
+            self.usual = False
+            self.notes = {}
+            return
+        self.cells += text.count(b"</c>")
+        if b't="e"' in text:
+            self._note_errors(text)
+        if _FORMULA_TAG.search(text):
+            self._note_formulas(text)

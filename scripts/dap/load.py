@@ -285,22 +285,23 @@ def _write(
     table = (
         table.append_column(
             pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
-            pa.array([ingested_at] * rows, pa.timestamp("ms")),
+            pa.repeat(pa.scalar(ingested_at, pa.timestamp("ms")), rows),
         )
         .append_column(
             pa.field("extract_rows", pa.int64(), nullable=False),
-            pa.array([rows] * rows, pa.int64()),
+            pa.repeat(pa.scalar(rows, pa.int64()), rows),
         )
         .cast(RAW_SCHEMA)
     )
-    years = pa.array(parsed.years, pa.int32())
+    row_years = parsed.years  # a list as long as the workbook: made once
+    years = pa.array(row_years, pa.int32())
 
     outcome = FileOutcome(path.name, sha256, "landed", len(data), rows=table.num_rows)
     outcome.pii_masked = [finding.as_record() for finding in parsed.pii_findings]
     rows_per_partition = outcome.rows_per_partition
     partition_values: list[str] = []
-    for year in sorted({y for y in parsed.years if y is not None}) + (
-        [None] if None in parsed.years else []
+    for year in sorted({y for y in row_years if y is not None}) + (
+        [None] if None in row_years else []
     ):
         mask = pc.is_null(years) if year is None else pc.equal(years, year)
         part = table.filter(mask)

@@ -65,6 +65,7 @@ stored as text in about two seconds.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass
@@ -423,8 +424,12 @@ def scan_name(location: Location, name: str) -> list[PiiFinding]:
 
 def _text_cells(grid: Sequence[Sequence[object]]) -> Iterator[tuple[int, int, str]]:
     """(row index, column index, text) of every text cell that passes the prefilter."""
+    if str not in set(map(type, itertools.chain.from_iterable(grid))):
+        return  # a grid of figures: nothing to scan (tested in C, not cell by cell)
     worth = worth_scanning
     for r, cells in enumerate(grid):
+        if str not in map(type, cells):
+            continue
         for c, value in enumerate(cells):
             if type(value) is str and worth(value):
                 yield r, c, value

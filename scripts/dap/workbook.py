@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import gc
 import io
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from datetime import date
+from typing import Final, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,7 +44,7 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
-from dap.archive_guard import check_archive, probe_parser
+from dap.archive_guard import ParserProbe, check_archive
 from dap.cells import PARSERS, is_blank, quote
 from dap.errors import Location, PiiError, WorkbookError
 from dap.pii import PiiFinding, PiiPolicy, column_letter, mask_grid, mask_pii, scan_grid, scan_name
@@ -50,6 +53,7 @@ from dap.schema import (
     HEADER_INDEX,
     METRIC_COLUMNS,
     RAW_SCHEMA,
+    Kind,
     MetricColumn,
     normalise_header,
 )
@@ -86,20 +90,31 @@ class _Columns:
         self.chunks: dict[str, list[pa.Array]] = {name: [] for name in self.names}
         self.rows = 0
 
-    def row_added(self) -> None:
-        self.rows += 1
-        if self.rows % ARROW_CHUNK_ROWS == 0:
+    def rows_added(self, count: int) -> None:
+        """``count`` rows were appended to every pending list."""
+        self.rows += count
+        if len(self.pending[self.names[0]]) >= ARROW_CHUNK_ROWS:
             self.flush()
 
     def flush(self) -> None:
         for name, values in self.pending.items():
             if values:
-                self.chunks[name].append(pa.array(values, self.types[name]))
+                self.chunks[name].append(to_arrow(values, self.types[name]))
                 values.clear()  # the same list: the reader holds on to it
 
     def column(self, name: str) -> pa.ChunkedArray:
         self.flush()
         return pa.chunked_array(self.chunks[name], self.types[name])
+
+
+def to_arrow(values: list[object], kind: pa.DataType) -> pa.Array:
+    """``values`` as an Arrow array of type ``kind``, as ``pa.array(values, kind)`` makes
+    it; text that is one value repeated (the sheet name) is made without converting each
+    of its million copies."""
+    first = values[0]
+    if kind == pa.string() and type(first) is str and values.count(first) == len(values):
+        return pa.repeat(pa.scalar(first, kind), len(values))
+    return pa.array(values, kind)
 
 
 @dataclass
@@ -152,8 +167,13 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
     findings = scan_name(Location(mask_pii(file_name)), file_name)
     file_name = mask_pii(file_name)  # as it lands, and in every message
     where = Location(file_name)
-    report = check_archive(file_name, data)
-    probe_parser(file_name, data)
+    probe = ParserProbe(file_name, data)  # in another process, beside the archive check
+    try:
+        report = check_archive(file_name, data)
+    except BaseException:
+        probe.stop()
+        raise
+    probe.result()
     try:
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -162,7 +182,13 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
         except Exception as exc:  # calamine raises plain errors for some damaged files
             raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
         result = ParsedWorkbook(file_name, [])
-        partial_headers, deferred = _read_sheets(book, result, findings, pii, report.notes)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            partial_headers, deferred = _read_sheets(book, result, findings, pii, report.notes)
+        finally:
+            if collecting:
+                gc.enable()
     except BaseException as exc:
         # The probe has had the parser open the file already; should it still panic here
         # (pyo3 raises a Rust panic as PanicException, a BaseException), say so.
@@ -247,25 +273,25 @@ def _read_sheets(
 def _excel_rows(sheet: CalamineSheet) -> Iterator[list[object]]:
     """The sheet's rows from row 1, each from column A, so positions are Excel's rows and
     columns. python-calamine's ``iter_rows()`` starts at row 1 but at the first column
-    with data (python-calamine #177); the first row it yields tells which it does."""
+    with data (python-calamine #177); the first row it yields tells which it does.
+    (An iterator chain rather than a generator: a million rows pass through it.)"""
     start, end = sheet.start, sheet.end
     if start is None or end is None:
-        return
+        return iter(())
     first_row, first_column = start
     rows = cast(Iterator[list[object]], iter(sheet.iter_rows()))
     first = next(rows, None)
     if first is None:
-        return
+        return iter(())
+    parts: list[Iterable[list[object]]] = []
     if first_row > 0 and not all(is_blank(v) for v in first):
-        yield from ([] for _ in range(first_row))  # it started at the first row with data
+        parts.append([] for _ in range(first_row))  # it started at the first row with data
     pad: list[object] = [None] * first_column if len(first) < end[1] + 1 else []
     if pad:
-        yield pad + first
-        for row in rows:
-            yield pad + row
+        parts += [[pad + first], map(pad.__add__, rows)]
     else:
-        yield first
-        yield from rows
+        parts += [[first], rows]
+    return itertools.chain.from_iterable(parts)
 
 
 def _scanned_rows(
@@ -282,14 +308,19 @@ def _scanned_rows(
         mask_grid if pii == "mask" else scan_grid
     )
     offset = 0
-    while batch := list(itertools.islice(rows, SCAN_BATCH_ROWS)):
+
+    def scanned(batch: list[list[object]]) -> list[list[object]]:
+        nonlocal offset
         for finding in scan(file_name, sheet_name, batch):
             where = finding.location
             if where.row is not None:  # the sheet name was scanned once, above
                 moved = dataclasses.replace(where, row=where.row + offset)
                 findings.append(dataclasses.replace(finding, location=moved))
         offset += len(batch)
-        yield from batch
+        return batch
+
+    batches = iter(lambda: list(itertools.islice(rows, SCAN_BATCH_ROWS)), [])
+    return itertools.chain.from_iterable(map(scanned, batches))
 
 
 def _column_names() -> list[str]:
@@ -374,53 +405,146 @@ def _read_sheet(
         return None
     header_row, positions = header
     result = SheetResult(sheet, header_row)
-    date_problems: list[tuple[int, str]] = []
-    dates_seen = 0
-    pending = out.data.pending
-    read = [
-        (column, index, PARSERS[column.kind], column_letter(index), pending[column.raw_name])
-        for column, index in positions.items()
-    ]
-    absent = [pending[c.raw_name] for c in METRIC_COLUMNS if c not in positions]
-    issues_column = pending["load_issues"]
-    sheet_column = pending["source_sheet"]
-    row_column = pending["source_row_number"]
-
-    indexes = [index for _, index, _, _, _ in read]
-    for offset, cells in enumerate(rows):
-        row_number = header_row + offset + 1
-        width = len(cells)
-        values = [cells[index] if index < width else None for index in indexes]
-        noted = [notes.get((row_number - 1, index)) for index in indexes] if notes else None
-        if (
-            all(v is None or type(v) is str for v in values)  # cheap test first
-            and all(is_blank(v) for v in values)
-            and not (noted and any(noted))
-        ):
-            continue
-        issues: list[str] = []
-        for position, (column, _, parse, letter, target) in enumerate(read):
-            raw = values[position]
-            note = noted[position] if noted and is_blank(raw) else None
-            value, problem = (None, note) if note is not None else parse(raw)
-            target.append(value)
-            if problem is not None:
-                issues.append(f"{column.label} ({letter}{row_number}): {problem}")
-            if column is DATE_COLUMN and (value is not None or problem is not None):
-                dates_seen += 1  # a date cell that is not empty
-                if problem is not None:
-                    date_problems.append((row_number, note or quote(raw)))
-        for target in absent:
-            target.append(None)
-        issues_column.append("; ".join(issues) if issues else None)
-        sheet_column.append(sheet)
-        row_column.append(row_number)
-        out.data.row_added()
-        result.rows += 1
-        result.rows_with_issues += bool(issues)
-
-    _check_date_column(file_name, sheet, positions, dates_seen, date_problems)
+    typing = _SheetTyping(positions, notes, out.data.pending)
+    first_row = header_row + 1
+    while batch := list(itertools.islice(rows, ARROW_CHUNK_ROWS)):
+        kept, with_issues = typing.read(batch, first_row, sheet)
+        out.data.rows_added(kept)
+        result.rows += kept
+        result.rows_with_issues += with_issues
+        first_row += len(batch)
+    _check_date_column(file_name, sheet, positions, typing.dates_seen, typing.date_problems)
     return result
+
+
+class _SheetTyping:
+    """Types a sheet's rows a batch at a time, column by column: the usual cells (Excel
+    dates in the date column, floats in the others) in bulk, every other cell through its
+    column's parser, with the same values, problems and skipped rows as one row at a time."""
+
+    def __init__(
+        self, positions: dict[MetricColumn, int], notes: CellNotes, pending: dict[str, list[object]]
+    ) -> None:
+        self.positions = positions
+        self.notes = notes
+        self.pending = pending
+        self.dates_seen = 0
+        self.date_problems: list[tuple[int, str]] = []
+
+    def read(self, batch: list[Sequence[object]], first_row: int, sheet: str) -> tuple[int, int]:
+        """Append ``batch`` (its first row is row ``first_row``) to the pending columns;
+        return how many rows were kept (not blank) and how many of them have issues."""
+        width = min(map(len, batch))
+        issues: dict[int, list[str]] = {}
+        typed: list[list[object]] = []
+        empties: list[set[int]] = []
+        for column, index in self.positions.items():
+            if index < width:
+                cells = [row[index] for row in batch]
+            else:
+                cells = [row[index] if index < len(row) else None for row in batch]
+            values, empty = self._column(column, index, cells, first_row, issues)
+            typed.append(values)
+            empties.append(empty)
+
+        # A row is skipped when every metric cell is empty (blank, and no note on it).
+        skipped = set.intersection(*empties)
+        keep = [r for r in range(len(batch)) if r not in skipped] if skipped else None
+
+        def kept(values: list[object]) -> list[object]:
+            return values if keep is None else [values[r] for r in keep]
+
+        count = len(batch) - len(skipped)
+        for column, values in zip(self.positions, typed, strict=True):
+            self.pending[column.raw_name].extend(kept(values))
+        for column in METRIC_COLUMNS:
+            if column not in self.positions:
+                self.pending[column.raw_name].extend([None] * count)
+        load_issues: list[object] = [None] * len(batch)
+        for r, texts in issues.items():
+            load_issues[r] = "; ".join(texts)
+        self.pending["load_issues"].extend(kept(load_issues))
+        self.pending["source_sheet"].extend([sheet] * count)
+        numbers: list[object] = list(range(first_row, first_row + len(batch)))
+        self.pending["source_row_number"].extend(kept(numbers))
+        empty_dates = empties[list(self.positions).index(DATE_COLUMN)]
+        self.dates_seen += count - len(empty_dates - skipped)
+        return count, len(issues)
+
+    def _column(
+        self,
+        column: MetricColumn,
+        index: int,
+        cells: list[object],
+        first_row: int,
+        issues: dict[int, list[str]],
+    ) -> tuple[list[object], set[int]]:
+        """One column's typed values and the positions of its empty cells; unreadable
+        values add their description to ``issues`` (by position in the batch)."""
+        values, complete = _FAST[column.kind](cells)
+        empty: set[int] = set()
+        if complete:
+            return values, empty
+        parse = PARSERS[column.kind]
+        letter = column_letter(index)
+        notes = self.notes
+        for r in [r for r, v in enumerate(values) if v is _SLOW]:
+            raw = cells[r]
+            row_number = first_row + r
+            blank = is_blank(raw)
+            note = notes.get((row_number - 1, index)) if notes and blank else None
+            value, problem = (None, note) if note is not None else parse(raw)
+            values[r] = value
+            if blank and note is None:
+                empty.add(r)
+            if problem is not None:
+                issues.setdefault(r, []).append(f"{column.label} ({letter}{row_number}): {problem}")
+                if column is DATE_COLUMN:
+                    self.date_problems.append((row_number, note or quote(raw)))
+        return values, empty
+
+
+_SLOW: Final = object()
+"""A cell the bulk reading leaves to its column's parser."""
+_INT64_MIN, _INT64_END = -(2**63), 2**63
+
+
+def _fast_dates(cells: list[object]) -> tuple[list[object], bool]:
+    """Excel dates as they are (what :func:`~dap.cells.parse_date` returns for them)."""
+    if set(map(type, cells)) == {date}:
+        return list(cells), True
+    return [v if type(v) is date else _SLOW for v in cells], False
+
+
+def _fast_counts(cells: list[object]) -> tuple[list[object], bool]:
+    """Whole floats within int64 as ints (what :func:`~dap.cells.parse_count` makes of them)."""
+    if set(map(type, cells)) == {float}:
+        floats = cast("list[float]", cells)
+        if (
+            all(map(float.is_integer, floats))
+            and min(floats) >= _INT64_MIN
+            and max(floats) < _INT64_END
+        ):
+            return list(map(int, floats)), True
+    values: list[object] = [
+        int(v) if type(v) is float and v.is_integer() and _INT64_MIN <= v < _INT64_END else _SLOW
+        for v in cells
+    ]
+    return values, False
+
+
+def _fast_numbers(cells: list[object]) -> tuple[list[object], bool]:
+    """Finite floats as they are (what :func:`~dap.cells.parse_number` returns for them)."""
+    if set(map(type, cells)) == {float} and all(map(math.isfinite, cast("list[float]", cells))):
+        return list(cells), True
+    return [v if type(v) is float and math.isfinite(v) else _SLOW for v in cells], False
+
+
+_FAST: dict[Kind, Callable[[list[object]], tuple[list[object], bool]]] = {
+    "date": _fast_dates,
+    "count": _fast_counts,
+    "number": _fast_numbers,
+}
 
 
 def _check_date_column(
