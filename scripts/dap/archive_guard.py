@@ -40,12 +40,12 @@ A legacy `.xls` is not compressed and its grid is capped by the format (65,536 r
 For `.xlsb` and `.ods` the archive limits apply; their sheets are binary or ODF and are
 not measured.
 
-Last (or rather at the same time, :class:`ParserProbe`), :func:`probe_parser` has the
-parser open the workbook in a child process under a memory limit (and, for a legacy `.xls`, read every sheet): a damaged record can make it
-panic or ask for terabytes and abort (a BOUNDSHEET pointing past the end of the stream, a
-DIMENSIONS record whose first row is after its last), and that must end in a message, not
-in the loader dying. Opening an `.xlsx` is cheap (its sheets are read later, measured
-above); an `.xls` is at most 65,536 rows a sheet.
+Last (in fact at the same time: :class:`ParserProbe`), :func:`probe_parser` has the
+parser open the workbook in a child process under a memory limit (and, for a legacy
+`.xls`, read every sheet): a damaged record can make it panic or ask for terabytes and
+abort (a BOUNDSHEET pointing past the end of the stream, a DIMENSIONS record whose first
+row is after its last), and that must end in a message, not in the loader dying. Opening
+an `.xlsx` is cheap (its sheets are read later, measured above); an `.xls` is at most 65,536 rows a sheet.
 """
 
 from __future__ import annotations
