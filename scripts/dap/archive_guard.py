@@ -45,7 +45,8 @@ parser open the workbook in a child process under a memory limit (and, for a leg
 `.xls`, read every sheet): a damaged record can make it panic or ask for terabytes and
 abort (a BOUNDSHEET pointing past the end of the stream, a DIMENSIONS record whose first
 row is after its last), and that must end in a message, not in the loader dying. Opening
-an `.xlsx` is cheap (its sheets are read later, measured above); an `.xls` is at most 65,536 rows a sheet.
+an `.xlsx` is cheap (its sheets are read later, measured above); an `.xls` is at most
+65,536 rows a sheet.
 """
 
 from __future__ import annotations
