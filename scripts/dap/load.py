@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dap import __version__
@@ -280,31 +279,23 @@ def _write(
         content_type = _CONTENT_TYPES.get(suffix, "application/octet-stream")
         out.write_bytes(landing_key, data, content_type)
 
-    table = parsed.to_arrow(sha256)
-    rows = table.num_rows
-    table = (
-        table.append_column(
-            pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
-            pa.repeat(pa.scalar(ingested_at, pa.timestamp("ms")), rows),
-        )
-        .append_column(
-            pa.field("extract_rows", pa.int64(), nullable=False),
-            pa.repeat(pa.scalar(rows, pa.int64()), rows),
-        )
-        .cast(RAW_SCHEMA)
-    )
-    row_years = parsed.years  # a list as long as the workbook: made once
-    years = pa.array(row_years, pa.int32())
-
-    outcome = FileOutcome(path.name, sha256, "landed", len(data), rows=table.num_rows)
+    rows = parsed.rows
+    outcome = FileOutcome(path.name, sha256, "landed", len(data), rows=rows)
     outcome.pii_masked = [finding.as_record() for finding in parsed.pii_findings]
     rows_per_partition = outcome.rows_per_partition
     partition_values: list[str] = []
-    for year in sorted({y for y in row_years if y is not None}) + (
-        [None] if None in row_years else []
-    ):
-        mask = pc.is_null(years) if year is None else pc.equal(years, year)
-        part = table.filter(mask)
+    for year, typed in parsed.by_year(sha256):
+        part = (
+            typed.append_column(
+                pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
+                pa.repeat(pa.scalar(ingested_at, pa.timestamp("ms")), typed.num_rows),
+            )
+            .append_column(
+                pa.field("extract_rows", pa.int64(), nullable=False),
+                pa.repeat(pa.scalar(rows, pa.int64()), typed.num_rows),
+            )
+            .cast(RAW_SCHEMA)
+        )
         key = f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet"
         out.write_bytes(key, _parquet_bytes(part), "application/vnd.apache.parquet")
         outcome.partitions.append(key)
@@ -335,7 +326,7 @@ def _write(
         ],
         "skipped_sheets": parsed.skipped_sheets,
         "pii_masked": outcome.pii_masked,
-        "rows": table.num_rows,
+        "rows": rows,
         "rows_per_partition": rows_per_partition,
         "raw_keys": outcome.partitions,
     }

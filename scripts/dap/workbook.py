@@ -80,30 +80,25 @@ class SheetResult:
 
 
 class _Columns:
-    """The typed rows, column by column: Python lists for the latest rows, Arrow arrays
-    (a few bytes a value) for the rest."""
+    """The typed rows, column by column, as Arrow arrays (a few bytes a value): one chunk
+    per batch of at most :data:`ARROW_CHUNK_ROWS` rows."""
 
     def __init__(self) -> None:
         self.names = _column_names()
         self.types = {name: RAW_SCHEMA.field(name).type for name in self.names}
-        self.pending: dict[str, list[object]] = {name: [] for name in self.names}
         self.chunks: dict[str, list[pa.Array]] = {name: [] for name in self.names}
         self.rows = 0
 
-    def rows_added(self, count: int) -> None:
-        """``count`` rows were appended to every pending list."""
-        self.rows += count
-        if len(self.pending[self.names[0]]) >= ARROW_CHUNK_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        for name, values in self.pending.items():
-            if values:
-                self.chunks[name].append(to_arrow(values, self.types[name]))
-                values.clear()  # the same list: the reader holds on to it
+    def add(self, batch: dict[str, pa.Array]) -> None:
+        """Append one batch: an array of the same length for every column."""
+        lengths = {len(batch[name]) for name in self.names}
+        if len(lengths) != 1:
+            raise ValueError(f"a batch's columns differ in length: {sorted(lengths)}")
+        for name in self.names:
+            self.chunks[name].append(batch[name])
+        self.rows += lengths.pop()
 
     def column(self, name: str) -> pa.ChunkedArray:
-        self.flush()
         return pa.chunked_array(self.chunks[name], self.types[name])
 
 
@@ -140,16 +135,34 @@ class ParsedWorkbook:
         return {name: self.data.column(name).to_pylist() for name in self.data.names}
 
     def to_arrow(self, sha256: str) -> pa.Table:
-        """The rows as an Arrow table in raw-zone column order, minus ``ingested_at``."""
-        n = self.rows
+        """The rows as an Arrow table in raw-zone column order, minus ``ingested_at`` and
+        ``extract_rows``."""
+        return self._with_lineage(self._typed(), sha256)
+
+    def by_year(self, sha256: str) -> Iterator[tuple[int | None, pa.Table]]:
+        """The rows split by the year of their date, each part as :meth:`to_arrow` makes
+        it; the rows without a date come last, as year None. The file's name and hash are
+        added to each part after the split rather than split with it."""
+        years = pc.year(self.data.column(DATE_COLUMN.raw_name))
+        typed = self._typed()
+        found = sorted(pc.unique(years).drop_null().to_pylist())
+        for year in found + ([None] if years.null_count else []):
+            mask = pc.is_null(years) if year is None else pc.equal(years, year)
+            yield year, self._with_lineage(typed.filter(mask), sha256)
+
+    def _typed(self) -> pa.Table:
+        return pa.table({name: self.data.column(name) for name in self.data.names})
+
+    def _with_lineage(self, typed: pa.Table, sha256: str) -> pa.Table:
+        n = typed.num_rows
         data: dict[str, pa.Array | pa.ChunkedArray] = {
-            c.raw_name: self.data.column(c.raw_name) for c in METRIC_COLUMNS
+            c.raw_name: typed[c.raw_name] for c in METRIC_COLUMNS
         }
-        data["load_issues"] = self.data.column("load_issues")
-        data["source_file_name"] = pa.repeat(self.file_name, n)
-        data["source_file_sha256"] = pa.repeat(sha256, n)
-        data["source_sheet"] = self.data.column("source_sheet")
-        data["source_row_number"] = self.data.column("source_row_number")
+        data["load_issues"] = typed["load_issues"]
+        data["source_file_name"] = pa.repeat(pa.scalar(self.file_name, pa.string()), n)
+        data["source_file_sha256"] = pa.repeat(pa.scalar(sha256, pa.string()), n)
+        data["source_sheet"] = typed["source_sheet"]
+        data["source_row_number"] = typed["source_row_number"]
         return pa.table(data)
 
     @property
@@ -405,11 +418,10 @@ def _read_sheet(
         return None
     header_row, positions = header
     result = SheetResult(sheet, header_row)
-    typing = _SheetTyping(positions, notes, out.data.pending)
+    typing = _SheetTyping(positions, notes, out.data)
     first_row = header_row + 1
     while batch := list(itertools.islice(rows, ARROW_CHUNK_ROWS)):
         kept, with_issues = typing.read(batch, first_row, sheet)
-        out.data.rows_added(kept)
         result.rows += kept
         result.rows_with_issues += with_issues
         first_row += len(batch)
@@ -419,24 +431,23 @@ def _read_sheet(
 
 class _SheetTyping:
     """Types a sheet's rows a batch at a time, column by column: the usual cells (Excel
-    dates in the date column, floats in the others) in bulk, every other cell through its
-    column's parser, with the same values, problems and skipped rows as one row at a time."""
+    dates in the date column, floats in the others) in bulk, as Arrow arrays, every other
+    cell through its column's parser, with the same values, problems and skipped rows as
+    one row at a time."""
 
-    def __init__(
-        self, positions: dict[MetricColumn, int], notes: CellNotes, pending: dict[str, list[object]]
-    ) -> None:
+    def __init__(self, positions: dict[MetricColumn, int], notes: CellNotes, out: _Columns) -> None:
         self.positions = positions
         self.notes = notes
-        self.pending = pending
+        self.out = out
         self.dates_seen = 0
         self.date_problems: list[tuple[int, str]] = []
 
     def read(self, batch: list[Sequence[object]], first_row: int, sheet: str) -> tuple[int, int]:
-        """Append ``batch`` (its first row is row ``first_row``) to the pending columns;
-        return how many rows were kept (not blank) and how many of them have issues."""
+        """Append ``batch`` (its first row is row ``first_row``) to the columns; return how
+        many rows were kept (not blank) and how many of them have issues."""
         width = min(map(len, batch))
         issues: dict[int, list[str]] = {}
-        typed: list[list[object]] = []
+        typed: list[pa.Array | list[object]] = []
         empties: list[set[int]] = []
         for column, index in self.positions.items():
             if index < width:
@@ -450,23 +461,30 @@ class _SheetTyping:
         # A row is skipped when every metric cell is empty (blank, and no note on it).
         skipped = set.intersection(*empties)
         keep = [r for r in range(len(batch)) if r not in skipped] if skipped else None
+        types = self.out.types
 
-        def kept(values: list[object]) -> list[object]:
-            return values if keep is None else [values[r] for r in keep]
+        def kept(values: pa.Array | list[object], name: str) -> pa.Array:
+            if isinstance(values, pa.Array):
+                return values if keep is None else values.take(pa.array(keep, pa.int64()))
+            return to_arrow(values if keep is None else [values[r] for r in keep], types[name])
 
         count = len(batch) - len(skipped)
-        for column, values in zip(self.positions, typed, strict=True):
-            self.pending[column.raw_name].extend(kept(values))
+        arrays = {
+            column.raw_name: kept(values, column.raw_name)
+            for column, values in zip(self.positions, typed, strict=True)
+        }
         for column in METRIC_COLUMNS:
             if column not in self.positions:
-                self.pending[column.raw_name].extend([None] * count)
+                arrays[column.raw_name] = pa.nulls(count, types[column.raw_name])
         load_issues: list[object] = [None] * len(batch)
         for r, texts in issues.items():
             load_issues[r] = "; ".join(texts)
-        self.pending["load_issues"].extend(kept(load_issues))
-        self.pending["source_sheet"].extend([sheet] * count)
-        numbers: list[object] = list(range(first_row, first_row + len(batch)))
-        self.pending["source_row_number"].extend(kept(numbers))
+        arrays["load_issues"] = kept(load_issues, "load_issues")
+        arrays["source_sheet"] = pa.repeat(pa.scalar(sheet, types["source_sheet"]), count)
+        arrays["source_row_number"] = kept(
+            list(range(first_row, first_row + len(batch))), "source_row_number"
+        )
+        self.out.add(arrays)
         empty_dates = empties[list(self.positions).index(DATE_COLUMN)]
         self.dates_seen += count - len(empty_dates - skipped)
         return count, len(issues)
@@ -478,13 +496,14 @@ class _SheetTyping:
         cells: list[object],
         first_row: int,
         issues: dict[int, list[str]],
-    ) -> tuple[list[object], set[int]]:
+    ) -> tuple[pa.Array | list[object], set[int]]:
         """One column's typed values and the positions of its empty cells; unreadable
         values add their description to ``issues`` (by position in the batch)."""
-        values, complete = _FAST[column.kind](cells)
+        whole = _BULK[column.kind](cells)
         empty: set[int] = set()
-        if complete:
-            return values, empty
+        if whole is not None:
+            return whole, empty
+        values = _CELLWISE[column.kind](cells)
         parse = PARSERS[column.kind]
         letter = column_letter(index)
         notes = self.notes
@@ -509,41 +528,60 @@ _SLOW: Final = object()
 _INT64_MIN, _INT64_END = -(2**63), 2**63
 
 
-def _fast_dates(cells: list[object]) -> tuple[list[object], bool]:
-    """Excel dates as they are (what :func:`~dap.cells.parse_date` returns for them)."""
+def _bulk_dates(cells: list[object]) -> pa.Array | None:
+    """A column of Excel dates only, as an array (what :func:`~dap.cells.parse_date`
+    returns for each); None if any cell is something else."""
     if set(map(type, cells)) == {date}:
-        return list(cells), True
-    return [v if type(v) is date else _SLOW for v in cells], False
+        return pa.array(cells, pa.date32())
+    return None
 
 
-def _fast_counts(cells: list[object]) -> tuple[list[object], bool]:
-    """Whole floats within int64 as ints (what :func:`~dap.cells.parse_count` makes of them)."""
-    if set(map(type, cells)) == {float}:
-        floats = cast("list[float]", cells)
-        if (
-            all(map(float.is_integer, floats))
-            and min(floats) >= _INT64_MIN
-            and max(floats) < _INT64_END
-        ):
-            return list(map(int, floats)), True
-    values: list[object] = [
+def _bulk_counts(cells: list[object]) -> pa.Array | None:
+    """A column of whole floats within int64 only, as int64 (what
+    :func:`~dap.cells.parse_count` makes of each); None otherwise. Arrow's checked cast
+    refuses fractions, NaN, infinities and values out of range, as the parser does."""
+    if set(map(type, cells)) != {float}:
+        return None
+    try:
+        return pa.array(cells, pa.float64()).cast(pa.int64())
+    except pa.ArrowInvalid:
+        return None
+
+
+def _bulk_numbers(cells: list[object]) -> pa.Array | None:
+    """A column of finite floats only, as float64 (what :func:`~dap.cells.parse_number`
+    returns for each); None otherwise."""
+    if set(map(type, cells)) != {float}:
+        return None
+    numbers = pa.array(cells, pa.float64())
+    return numbers if pc.all(pc.is_finite(numbers)).as_py() else None
+
+
+def _cellwise_dates(cells: list[object]) -> list[object]:
+    """Each Excel date as it is, :data:`_SLOW` for the cells its parser must read."""
+    return [v if type(v) is date else _SLOW for v in cells]
+
+
+def _cellwise_counts(cells: list[object]) -> list[object]:
+    return [
         int(v) if type(v) is float and v.is_integer() and _INT64_MIN <= v < _INT64_END else _SLOW
         for v in cells
     ]
-    return values, False
 
 
-def _fast_numbers(cells: list[object]) -> tuple[list[object], bool]:
-    """Finite floats as they are (what :func:`~dap.cells.parse_number` returns for them)."""
-    if set(map(type, cells)) == {float} and all(map(math.isfinite, cast("list[float]", cells))):
-        return list(cells), True
-    return [v if type(v) is float and math.isfinite(v) else _SLOW for v in cells], False
+def _cellwise_numbers(cells: list[object]) -> list[object]:
+    return [v if type(v) is float and math.isfinite(v) else _SLOW for v in cells]
 
 
-_FAST: dict[Kind, Callable[[list[object]], tuple[list[object], bool]]] = {
-    "date": _fast_dates,
-    "count": _fast_counts,
-    "number": _fast_numbers,
+_BULK: dict[Kind, Callable[[list[object]], pa.Array | None]] = {
+    "date": _bulk_dates,
+    "count": _bulk_counts,
+    "number": _bulk_numbers,
+}
+_CELLWISE: dict[Kind, Callable[[list[object]], list[object]]] = {
+    "date": _cellwise_dates,
+    "count": _cellwise_counts,
+    "number": _cellwise_numbers,
 }
 
 

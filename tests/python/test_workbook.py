@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import random
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from dap.cells import PARSERS, is_blank, quote
 from dap.errors import Location, WorkbookError
 from dap.excel_writer import Cell
-from dap.workbook import ParsedWorkbook, column_letter, parse_workbook
+from dap.schema import DATE_COLUMN, METRIC_COLUMNS, MetricColumn
+from dap.workbook import (
+    CellNotes,
+    ParsedWorkbook,
+    _Columns,
+    _SheetTyping,
+    column_letter,
+    parse_workbook,
+)
 from workbooks import HEADER, REQUIRED_HEADER, SHEET, metrics, row, rows_for, xls, xlsx
 
 D1, D2, D3 = date(2023, 3, 14), date(2023, 3, 15), date(2023, 3, 16)
@@ -449,3 +459,105 @@ def test_a_bad_sheet_fails_the_file_even_after_a_good_one(tmp_path):
 )
 def test_column_letter(index, letter):
     assert column_letter(index) == letter
+
+
+# --- the bulk reader against a row-by-row oracle ---------------------------------------------
+
+_ODD_CELLS: list[object] = [
+    None, "", "  ", "12", " 7 ", "1,234", "abc", "2023-03-14", "14/03/2023", True, 3,
+    1.5, -2.0, float("nan"), float("inf"), 2.0**63, -(2.0**63), 1e300, 0.25,
+    date(2023, 3, 16), datetime(2023, 3, 17, 0, 0), datetime(2023, 3, 18, 9, 30),
+]  # fmt: skip
+
+
+def _random_column(rng: random.Random, kind: str, rows: int) -> list[object]:
+    """Cells of one column: mostly of the usual kind (read in bulk), sometimes with odd
+    cells mixed in (read cell by cell), sometimes blank."""
+
+    def usual() -> object:
+        if kind == "date":
+            return date(2020, 1, 1) + timedelta(days=rng.randrange(2000))
+        if kind == "count":
+            return float(rng.randrange(-5, 3000))
+        return rng.uniform(0, 100)
+
+    mode = rng.choice(["usual", "usual", "mixed", "odd-floats", "blank-ish"])
+    if mode == "usual":
+        return [usual() for _ in range(rows)]
+    if mode == "odd-floats" and kind != "date":  # all floats: the bulk reader tries them
+        odd = [v for v in _ODD_CELLS if type(v) is float]
+        return [rng.choice(odd) if rng.random() < 0.2 else usual() for _ in range(rows)]
+    share = 0.2 if mode == "mixed" else 0.9
+    return [
+        (None if mode == "blank-ish" else rng.choice(_ODD_CELLS))
+        if rng.random() < share
+        else usual()
+        for _ in range(rows)
+    ]
+
+
+def _row_by_row(
+    rows: list[list[object]], positions: dict[MetricColumn, int], first_row: int, notes: CellNotes
+) -> tuple[dict[str, list[object]], int, list[tuple[int, str]]]:
+    """What the reader must produce, typed one row at a time with the column parsers."""
+    out: dict[str, list[object]] = {c.raw_name: [] for c in METRIC_COLUMNS}
+    out |= {"load_issues": [], "source_row_number": []}
+    dates_seen, date_problems = 0, []
+    for offset, cells in enumerate(rows):
+        number = first_row + offset
+        raw = {c: cells[i] if i < len(cells) else None for c, i in positions.items()}
+        noted = {c: notes.get((number - 1, i)) for c, i in positions.items()}
+        if all(is_blank(v) for v in raw.values()) and not any(noted.values()):
+            continue
+        issues = []
+        for column, index in positions.items():
+            note = noted[column] if is_blank(raw[column]) else None
+            value, problem = (None, note) if note else PARSERS[column.kind](raw[column])
+            out[column.raw_name].append(value)
+            if problem:
+                issues.append(f"{column.label} ({column_letter(index)}{number}): {problem}")
+            if column is DATE_COLUMN and (value is not None or problem is not None):
+                dates_seen += 1
+                if problem is not None:
+                    date_problems.append((number, note or quote(raw[column])))
+        for column in METRIC_COLUMNS:
+            if column not in positions:
+                out[column.raw_name].append(None)
+        out["load_issues"].append("; ".join(issues) or None)
+        out["source_row_number"].append(number)
+    return out, dates_seen, date_problems
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bulk_reader_types_like_row_by_row(seed: int) -> None:
+    rng = random.Random(seed)
+    columns = [c for c in METRIC_COLUMNS if c.required or rng.random() < 0.5]
+    indexes = rng.sample(range(len(columns) + 2), len(columns))  # gaps: unread columns
+    positions = dict(zip(columns, indexes, strict=True))
+    rows_count = rng.choice([1, 7, 300])
+    grid: list[list[object]] = [[None] * (max(indexes) + 1) for _ in range(rows_count)]
+    for column, index in positions.items():
+        for r, value in enumerate(_random_column(rng, column.kind, rows_count)):
+            grid[r][index] = value
+    for r in rng.sample(range(rows_count), rows_count // 10):  # blank rows, some ragged
+        grid[r] = [None, "  "][: rng.randrange(3)]
+    first_row = rng.randrange(2, 50)
+    notes: CellNotes = {}
+    for r, cells in enumerate(grid):
+        for index in positions.values():
+            if (index >= len(cells) or is_blank(cells[index])) and rng.random() < 0.05:
+                notes[(first_row + r - 1, index)] = rng.choice(
+                    ["error cell #N/A", "formula with no saved value"]
+                )
+
+    columns_out = _Columns()
+    typing = _SheetTyping(positions, notes, columns_out)
+    kept, with_issues = typing.read(list(grid), first_row, "Sheet")
+    want, dates_seen, date_problems = _row_by_row(grid, positions, first_row, notes)
+
+    assert kept == len(want["source_row_number"])
+    assert with_issues == sum(v is not None for v in want["load_issues"])
+    for name, values in want.items():
+        assert columns_out.column(name).to_pylist() == values, name
+    assert columns_out.column("source_sheet").to_pylist() == ["Sheet"] * kept
+    assert (typing.dates_seen, typing.date_problems) == (dates_seen, date_problems)
