@@ -347,7 +347,14 @@ def write_benchmarks_md(block: str) -> None:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--loader-rows", type=int, default=1_000_000, metavar="N")
+    parser.add_argument(
+        "--loader-rows",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="rows of the loader benchmark's workbook (default 1,000,000; the workbook is "
+        "made once and cached in build/bench/workbooks/)",
+    )
     parser.add_argument(
         "--scale",
         default="1,10,100",
