@@ -6,7 +6,7 @@ million rows.
 Each case is loaded into a copy of a lake that already holds a good workbook, in a
 process of its own whose peak resident memory is measured (``ru_maxrss`` of a wrapper's
 children: ``dap`` and the parser probe it starts). The corpus is written once per
-session; the million-row case alone takes most of the time (about 3 s to write, 15-20 s
+session; the million-row case alone takes most of the time (about 3 s to write, about 9 s
 to load on two cores).
 """
 
