@@ -102,16 +102,6 @@ class _Columns:
         return pa.chunked_array(self.chunks[name], self.types[name])
 
 
-def to_arrow(values: list[object], kind: pa.DataType) -> pa.Array:
-    """``values`` as an Arrow array of type ``kind``, as ``pa.array(values, kind)`` makes
-    it; text that is one value repeated (the sheet name) is made without converting each
-    of its million copies."""
-    first = values[0]
-    if kind == pa.string() and type(first) is str and values.count(first) == len(values):
-        return pa.repeat(pa.scalar(first, kind), len(values))
-    return pa.array(values, kind)
-
-
 @dataclass
 class ParsedWorkbook:
     """A workbook that passed the whole-file checks, as typed columns (no ingest time yet)."""
@@ -466,7 +456,7 @@ class _SheetTyping:
         def kept(values: pa.Array | list[object], name: str) -> pa.Array:
             if isinstance(values, pa.Array):
                 return values if keep is None else values.take(pa.array(keep, pa.int64()))
-            return to_arrow(values if keep is None else [values[r] for r in keep], types[name])
+            return pa.array(values if keep is None else [values[r] for r in keep], types[name])
 
         count = len(batch) - len(skipped)
         arrays = {
