@@ -143,7 +143,7 @@ RUNNERS: dict[str, Callable[[Path, Path], int]] = {
 }
 _IMPORTS: dict[str, tuple[str, ...]] = {
     "bare": ("python_calamine",),
-    "ours": ("dap.cli", "dap.load", "dap.workbook", "pyarrow.parquet"),
+    "ours": ("dap.cli", "dap.lake.load", "dap.ingest.workbook", "pyarrow.parquet"),
     "pandas": ("pandas", "openpyxl", "pyarrow.parquet", "dap.schema"),
 }
 

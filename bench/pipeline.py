@@ -78,7 +78,7 @@ def python_step(code: str) -> list[str]:
 def real_workbooks_step(out: Path) -> list[str]:
     """The real CSV as the tests make it: one workbook per year, then the full export."""
     return python_step(
-        "from pathlib import Path; from dap.sample import csv_rows_to_workbooks as w; "
+        "from pathlib import Path; from dap.samples.synthetic import csv_rows_to_workbooks as w; "
         f"w(Path({str(REAL_CSV)!r}), Path({str(out / 'yearly')!r})); "
         f"w(Path({str(REAL_CSV)!r}), Path({str(out / 'full')!r}), by_year=False)"
     )

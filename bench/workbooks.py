@@ -3,7 +3,7 @@
 Every sheet has the City's export header (``Date, CallsOffered, CallsHandled,
 CallsAbandoned, AverageSpeedofAnswer, ServiceLevel, BI_ID``) and rows shaped like the real
 data: its 5,585 days, 2024-09-30 back to 2009-06-15 without the two days it misses, newest
-first, with the figures :func:`dap.sample.generate_day` gives each day. Dates are Excel
+first, with the figures :func:`dap.samples.synthetic.generate_day` gives each day. Dates are Excel
 dates (serial numbers with a date format), counts integers, speed of answer and service
 level floats (4 decimals before 2022, full precision after, like the export's drift).
 
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from dap.sample import HEADER, generate_day
+from dap.samples.synthetic import HEADER, generate_day
 
 FORMAT = 2
 """Bump when the bytes written change, so a cached workbook is rebuilt."""

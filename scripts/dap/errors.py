@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dap.pii import PiiFinding
+    from dap.ingest.pii import PiiFinding
 
 
 class DapError(Exception):

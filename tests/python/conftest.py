@@ -13,8 +13,8 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
-from dap.athena_local import AthenaLocal
-from support import REAL_CSV, REPO_ROOT, DbtResult, DbtRunner, run_dbt_cli
+from athena_local import AthenaLocal
+from testkit.support import REAL_CSV, REPO_ROOT, DbtResult, DbtRunner, run_dbt_cli
 
 _database_numbers = itertools.count(1)
 

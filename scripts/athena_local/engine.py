@@ -1,0 +1,902 @@
+"""Executes Athena statements against the Glue catalog and S3 objects of the endpoint.
+
+Queries run on an in-memory DuckDB that holds only the tables the query reads, loaded
+from their S3 objects as Athena would read them (registered partitions only, Parquet by
+column name, CSV through OpenCSVSerde as strings). CTAS and INSERT write Parquet to S3 and
+register tables and partitions in Glue; the DDL dbt-athena sends changes Glue as Athena's
+DDL does. Anything Athena would refuse fails with Athena's error name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlglot import exp
+
+from athena_local.dialect import (
+    AthenaQueryError,
+    Schema,
+    check_query,
+    parse,
+    referenced_tables,
+    to_duckdb,
+    view_body,
+)
+from athena_local.store import (
+    NULL_PARTITION,
+    PARQUET_STORAGE,
+    TEXT_STORAGE,
+    Warehouse,
+    view_original_text,
+    view_sql,
+)
+from athena_local.types import arrow_to_athena, arrow_to_hive, hive_to_duckdb
+
+MAX_PARTITIONS_PER_WRITE = 100
+_OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
+_PARQUET_SERDE = PARQUET_STORAGE["SerdeInfo"]["SerializationLibrary"]  # type: ignore[index]
+_TABLE_INPUT_KEYS = (
+    "Name",
+    "Description",
+    "Owner",
+    "Retention",
+    "StorageDescriptor",
+    "PartitionKeys",
+    "TableType",
+    "Parameters",
+    "ViewOriginalText",
+    "ViewExpandedText",
+)
+_COMPRESSIONS = {"snappy": "snappy", "gzip": "gzip", "zstd": "zstd", "none": "none"}
+
+
+@dataclass
+class Outcome:
+    """What a statement did, in the shape GetQueryExecution/GetQueryResults report."""
+
+    statement_type: str
+    substatement_type: str
+    columns: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[list[str | None]] = field(default_factory=list)
+    update_count: int = 0
+    scanned_bytes: int = 0
+    translated: str | None = None
+
+
+class Engine:
+    """Runs one statement at a time; safe to use from several threads at once."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self._warehouse = warehouse
+
+    def execute(self, sql: str, database: str, query_id: str, output_location: str) -> Outcome:
+        statement = parse(sql)
+        database = database.lower()
+        if isinstance(statement, exp.Create):
+            return self._create(statement, sql, database, query_id, output_location)
+        if isinstance(statement, exp.Drop):
+            return self._drop(statement, database)
+        if isinstance(statement, exp.Alter):
+            return self._alter(statement, database)
+        if isinstance(statement, exp.Insert):
+            return self._insert(statement, sql, database, query_id)
+        if isinstance(statement, exp.Query):
+            return self._select(statement, sql, database)
+        raise AthenaQueryError(
+            "NOT_SUPPORTED", f"athena-local does not run {statement.key.upper()} statements"
+        )
+
+    # queries ---------------------------------------------------------------------------
+
+    def _select(self, query: exp.Query, sql: str, database: str) -> Outcome:
+        check_query(sql, query)
+        with _Workspace(self._warehouse) as workspace:
+            translated = workspace.prepare(query, database)
+            result = workspace.run(translated)
+            return Outcome(
+                "DML",
+                "SELECT",
+                columns=[(_column_label(name), arrow_to_athena(t)) for name, t in _fields(result)],
+                rows=_format_rows(result),
+                scanned_bytes=workspace.scanned_bytes,
+                translated=translated,
+            )
+
+    # CREATE ----------------------------------------------------------------------------
+
+    def _create(
+        self, statement: exp.Create, sql: str, database: str, query_id: str, output: str
+    ) -> Outcome:
+        kind = str(statement.args.get("kind", "")).upper()
+        if kind in ("SCHEMA", "DATABASE"):
+            return self._create_schema(statement)
+        if kind == "VIEW":
+            return self._create_view(statement, sql, database)
+        if kind == "TABLE" and isinstance(statement.expression, exp.Query):
+            return self._create_table_as(statement, sql, database, query_id, output)
+        if kind == "TABLE":
+            return self._create_external_table(statement, database)
+        raise AthenaQueryError("NOT_SUPPORTED", f"CREATE {kind} is not supported")
+
+    def _create_schema(self, statement: exp.Create) -> Outcome:
+        name = _identifier(statement.this.args.get("db") or statement.this.this)
+        if self._warehouse.database_exists(name):
+            if not statement.args.get("exists"):
+                raise AthenaQueryError("ALREADY_EXISTS", f"Database {name} already exists")
+        else:
+            location = _properties(statement).get("location")
+            self._warehouse.create_database(name, location)
+        return Outcome("DDL", "CREATE_DATABASE")
+
+    def _create_view(self, statement: exp.Create, sql: str, database: str) -> Outcome:
+        db, name = _table_name(statement.this, database)
+        body = statement.expression
+        if not isinstance(body, exp.Query):
+            raise AthenaQueryError("SYNTAX_ERROR", "CREATE VIEW needs a query")
+        check_query(sql, statement)
+        self._require_database(db)
+        existing = self._warehouse.get_table(db, name)
+        if existing is not None and existing.get("TableType") != "VIRTUAL_VIEW":
+            raise AthenaQueryError(
+                "ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' exists and is not a view"
+            )
+        if existing is not None and not statement.args.get("replace"):
+            raise AthenaQueryError("ALREADY_EXISTS", f"View 'awsdatacatalog.{db}.{name}' exists")
+        with _Workspace(self._warehouse) as workspace:
+            translated = workspace.prepare(body, db)
+            result = workspace.run(f"select * from ({translated}) as view_columns limit 0")  # noqa: S608 - translated by sqlglot
+        columns = [{"Name": n.lower(), "Type": arrow_to_athena_full(t)} for n, t in _fields(result)]
+        text = view_body(sql, body)
+        table_input = {
+            "Name": name,
+            "TableType": "VIRTUAL_VIEW",
+            "Parameters": {"presto_view": "true", "comment": "Presto View"},
+            "ViewOriginalText": view_original_text(text, db, columns),
+            "ViewExpandedText": "/* Presto View */",
+            "StorageDescriptor": {"Columns": columns, "SerdeInfo": {}, "Location": ""},
+            "PartitionKeys": [],
+        }
+        if existing is None:
+            self._warehouse.create_table(db, table_input)
+        else:
+            self._warehouse.update_table(db, table_input)
+        return Outcome("DDL", "CREATE_VIEW", translated=translated)
+
+    def _create_external_table(self, statement: exp.Create, database: str) -> Outcome:
+        schema_node = statement.this
+        if not isinstance(schema_node, exp.Schema):
+            raise AthenaQueryError("SYNTAX_ERROR", "CREATE TABLE needs a column list or AS")
+        db, name = _table_name(schema_node.this, database)
+        props = _properties(statement)
+        if "external" not in props:
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", "Only EXTERNAL tables (or CTAS) are supported for Hive"
+            )
+        if "location" not in props:
+            raise AthenaQueryError("SYNTAX_ERROR", "An external table needs a LOCATION")
+        self._require_database(db)
+        if self._warehouse.get_table(db, name) is not None:
+            if statement.args.get("exists"):
+                return Outcome("DDL", "CREATE_TABLE")
+            raise AthenaQueryError("ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' exists")
+        columns = [_column_def(c) for c in schema_node.expressions]
+        partition_keys = [_column_def(c) for c in props.get("partitioned_by_columns", [])]
+        serde = props.get("serde", "")
+        if serde == _OPEN_CSV_SERDE:
+            storage: dict[str, Any] = {
+                **TEXT_STORAGE,
+                "SerdeInfo": {"SerializationLibrary": serde, "Parameters": {}},
+            }
+        elif serde == _PARQUET_SERDE or props.get("format", "").lower() == "parquet":
+            storage = dict(PARQUET_STORAGE)
+        else:
+            raise AthenaQueryError(
+                "NOT_SUPPORTED",
+                "athena-local reads Parquet and OpenCSVSerde tables only",
+            )
+        self._warehouse.create_table(
+            db,
+            {
+                "Name": name,
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": {"EXTERNAL": "TRUE", **props.get("tblproperties", {})},
+                "StorageDescriptor": {
+                    **storage,
+                    "Columns": columns,
+                    "Location": props["location"],
+                },
+                "PartitionKeys": partition_keys,
+            },
+        )
+        return Outcome("DDL", "CREATE_TABLE")
+
+    def _create_table_as(
+        self, statement: exp.Create, sql: str, database: str, query_id: str, output: str
+    ) -> Outcome:
+        db, name = _table_name(statement.this, database)
+        props = _properties(statement)
+        _check_ctas_properties(props)
+        location = props.get("external_location") or f"{output.rstrip('/')}/tables/{query_id}/"
+        self._require_database(db)
+        if self._warehouse.get_table(db, name) is not None:
+            raise AthenaQueryError("ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' exists")
+        if self._warehouse.list_objects(location):
+            raise AthenaQueryError(
+                "HIVE_PATH_ALREADY_EXISTS",
+                f"Target directory for table '{db}.{name}' already exists: {location}",
+            )
+        check_query(sql, statement)
+        body = statement.expression
+        _require_column_names(body)
+        with _Workspace(self._warehouse) as workspace:
+            translated = workspace.prepare(body, database)
+            result = workspace.run(translated)
+            scanned = workspace.scanned_bytes
+        result = result.rename_columns([n.lower() for n in result.column_names])
+        partitioned_by = [p.lower() for p in props.get("partitioned_by", [])]
+        _check_partition_order(result.column_names, partitioned_by)
+        columns = [
+            {"Name": n, "Type": arrow_to_hive(t, n)}
+            for n, t in _fields(result)
+            if n not in partitioned_by
+        ]
+        keys = [
+            {"Name": n, "Type": arrow_to_hive(t, n)}
+            for n, t in _fields(result)
+            if n in partitioned_by
+        ]
+        compression = _COMPRESSIONS.get(str(props.get("write_compression", "gzip")).lower(), "gzip")
+        written = self._write_files(result, location, partitioned_by, query_id, compression)
+        storage = {**PARQUET_STORAGE, "Columns": columns, "Location": location}
+        self._warehouse.create_table(
+            db,
+            {
+                "Name": name,
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": {
+                    "EXTERNAL": "TRUE",
+                    "has_encrypted_data": "false",
+                    "parquet.compression": compression.upper(),
+                },
+                "StorageDescriptor": storage,
+                "PartitionKeys": keys,
+            },
+        )
+        self._register_partitions(db, name, storage, location, partitioned_by, written)
+        return Outcome(
+            "DDL",
+            "CREATE_TABLE_AS_SELECT",
+            update_count=result.num_rows,
+            scanned_bytes=scanned,
+            translated=translated,
+        )
+
+    # INSERT ----------------------------------------------------------------------------
+
+    def _insert(self, statement: exp.Insert, sql: str, database: str, query_id: str) -> Outcome:
+        target = statement.this
+        listed: list[str] = []
+        if isinstance(target, exp.Schema):
+            listed = [_identifier(c) for c in target.expressions]
+            target = target.this
+        db, name = _table_name(target, database)
+        table = self._warehouse.get_table(db, name)
+        if table is None:
+            raise AthenaQueryError(
+                "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
+            )
+        if table.get("TableType") == "VIRTUAL_VIEW":
+            raise AthenaQueryError("NOT_SUPPORTED", f"Inserting into view '{db}.{name}'")
+        query = statement.expression
+        if not isinstance(query, exp.Query):
+            raise AthenaQueryError("SYNTAX_ERROR", "INSERT needs a query")
+        check_query(sql, statement)
+        storage = table["StorageDescriptor"]
+        keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
+        target_columns = [(c["Name"].lower(), c["Type"]) for c in storage["Columns"]] + [
+            (k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])
+        ]
+        with _Workspace(self._warehouse) as workspace:
+            translated = workspace.prepare(query, database)
+            result = workspace.insert_shape(translated, target_columns, listed)
+            scanned = workspace.scanned_bytes
+        compression = str(table.get("Parameters", {}).get("parquet.compression", "gzip")).lower()
+        location = storage["Location"]
+        written = self._write_files(result, location, keys, query_id, compression)
+        existing = {tuple(p["Values"]) for p in self._warehouse.partitions(db, name)}
+        self._register_partitions(
+            db, name, storage, location, keys, [w for w in written if tuple(w) not in existing]
+        )
+        return Outcome(
+            "DML",
+            "INSERT",
+            update_count=result.num_rows,
+            scanned_bytes=scanned,
+            translated=translated,
+        )
+
+    # DROP / ALTER ----------------------------------------------------------------------
+
+    def _drop(self, statement: exp.Drop, database: str) -> Outcome:
+        kind = str(statement.args.get("kind", "")).upper()
+        if_exists = bool(statement.args.get("exists"))
+        targets = statement.args.get("tables") or [statement.this]
+        if len(targets) != 1 or targets[0] is None:
+            raise AthenaQueryError("SYNTAX_ERROR", f"DROP {kind} takes exactly one name")
+        target = targets[0]
+        if kind in ("SCHEMA", "DATABASE"):
+            name = _identifier(target.args.get("db") or target.this)
+            if not self._warehouse.database_exists(name):
+                if if_exists:
+                    return Outcome("DDL", "DROP_DATABASE")
+                raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{name}' does not exist")
+            names = self._warehouse.table_names(name)
+            if names and not statement.args.get("cascade"):
+                raise AthenaQueryError("GENERIC_USER_ERROR", f"Schema '{name}' is not empty")
+            for table_name in names:
+                self._warehouse.delete_table(name, table_name)
+            self._warehouse.delete_database(name)
+            return Outcome("DDL", "DROP_DATABASE")
+        if kind not in ("TABLE", "VIEW"):
+            raise AthenaQueryError("NOT_SUPPORTED", f"DROP {kind} is not supported")
+        db, name = _table_name(target, database)
+        table = self._warehouse.get_table(db, name)
+        if table is None:
+            if if_exists:
+                return Outcome("DDL", f"DROP_{kind}")
+            raise AthenaQueryError(
+                "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
+            )
+        is_view = table.get("TableType") == "VIRTUAL_VIEW"
+        if is_view != (kind == "VIEW"):
+            actual = "a view" if is_view else "a table"
+            raise AthenaQueryError(
+                "GENERIC_USER_ERROR",
+                f"'{db}.{name}' is {actual}: use DROP {'VIEW' if is_view else 'TABLE'}",
+            )
+        # Dropping an external table removes it from the catalog; its data stays in S3.
+        self._warehouse.delete_table(db, name)
+        return Outcome("DDL", f"DROP_{kind}")
+
+    def _alter(self, statement: exp.Alter, database: str) -> Outcome:
+        db, name = _table_name(statement.this, database)
+        table = self._warehouse.get_table(db, name)
+        if table is None:
+            raise AthenaQueryError(
+                "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
+            )
+        actions = statement.args.get("actions") or []
+        if len(actions) != 1:
+            raise AthenaQueryError("NOT_SUPPORTED", "ALTER TABLE with several actions")
+        action = actions[0]
+        table_input = {k: table[k] for k in _TABLE_INPUT_KEYS if k in table}
+        if isinstance(action, exp.AlterSet):
+            settings = {
+                _literal(p.this): _literal(p.args["value"])
+                for props in action.expressions
+                for p in props.expressions
+                if isinstance(p, exp.Property)
+            }
+            if not settings:
+                raise AthenaQueryError(
+                    "NOT_SUPPORTED", "ALTER TABLE SET supports TBLPROPERTIES only"
+                )
+            table_input["Parameters"] = {**table.get("Parameters", {}), **settings}
+            self._warehouse.update_table(db, table_input)
+            return Outcome("DDL", "ALTER_TABLE")
+        if isinstance(action, exp.AlterRename):
+            new_db, new_name = _table_name(action.this, db)
+            if new_db != db:
+                raise AthenaQueryError("NOT_SUPPORTED", "Renaming a table into another database")
+            table_input["Name"] = new_name
+            self._warehouse.create_table(db, table_input)
+            partitions = self._warehouse.partitions(db, name)
+            self._warehouse.add_partitions(
+                db,
+                new_name,
+                [
+                    {
+                        "Values": p["Values"],
+                        "Parameters": p.get("Parameters", {}),
+                        "StorageDescriptor": p["StorageDescriptor"],
+                    }
+                    for p in partitions
+                ],
+            )
+            self._warehouse.delete_table(db, name)
+            return Outcome("DDL", "ALTER_TABLE")
+        columns = _alter_columns(action, list(table["StorageDescriptor"]["Columns"]))
+        table_input["StorageDescriptor"] = {**table["StorageDescriptor"], "Columns": columns}
+        self._warehouse.update_table(db, table_input)
+        return Outcome("DDL", "ALTER_TABLE")
+
+    # helpers ---------------------------------------------------------------------------
+
+    def _require_database(self, database: str) -> None:
+        if not self._warehouse.database_exists(database):
+            raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
+
+    def _write_files(
+        self,
+        result: pa.Table,
+        location: str,
+        partitioned_by: list[str],
+        query_id: str,
+        compression: str,
+    ) -> list[list[str]]:
+        """Write Parquet under location (one file per partition); return partition values."""
+        base = location.rstrip("/")
+        if not partitioned_by:
+            if result.num_rows:
+                self._warehouse.write(f"{base}/{query_id}_00000", _parquet(result, compression))
+            return []
+        groups: dict[tuple[str, ...], list[int]] = {}
+        values = [result.column(key).to_pylist() for key in partitioned_by]
+        for index in range(result.num_rows):
+            groups.setdefault(tuple(_partition_value(v[index]) for v in values), []).append(index)
+        if len(groups) > MAX_PARTITIONS_PER_WRITE:
+            raise AthenaQueryError(
+                "HIVE_TOO_MANY_OPEN_PARTITIONS",
+                f"Exceeded limit of {MAX_PARTITIONS_PER_WRITE} open writers for "
+                f"partitions/buckets ({len(groups)} partitions)",
+            )
+        data = result.drop_columns(partitioned_by)
+        for key, indices in groups.items():
+            folder = _partition_folder(partitioned_by, key)
+            part = data.take(pa.array(indices, type=pa.int64()))
+            self._warehouse.write(f"{base}/{folder}/{query_id}_00000", _parquet(part, compression))
+        return [list(key) for key in groups]
+
+    def _register_partitions(
+        self,
+        db: str,
+        name: str,
+        storage: dict[str, Any],
+        location: str,
+        keys: list[str],
+        written: list[list[str]],
+    ) -> None:
+        if not written:
+            return
+        base = location.rstrip("/")
+        self._warehouse.add_partitions(
+            db,
+            name,
+            [
+                {
+                    "Values": values,
+                    "Parameters": {},
+                    "StorageDescriptor": {
+                        **storage,
+                        "Location": f"{base}/{_partition_folder(keys, values)}/",
+                    },
+                }
+                for values in written
+            ],
+        )
+
+
+class _Workspace:
+    """An in-memory DuckDB holding the tables and views one statement reads."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self._warehouse = warehouse
+        self._connection = duckdb.connect(":memory:")
+        # Athena's session time zone is UTC, whatever the machine's is.
+        self._connection.execute("set TimeZone = 'UTC'")
+        self._schema: Schema = {}
+        self._loaded: set[tuple[str, str]] = set()
+        self.scanned_bytes = 0
+
+    def __enter__(self) -> _Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._connection.close()
+
+    def prepare(self, query: exp.Expr, database: str) -> str:
+        """Load what the query reads; return it translated to DuckDB."""
+        self._load(referenced_tables(query, database), ())
+        return to_duckdb(query, self._schema, database)
+
+    def run(self, sql: str) -> pa.Table:
+        try:
+            return self._connection.execute(sql).to_arrow_table()
+        except duckdb.Error as error:
+            raise _runtime_error(error) from error
+
+    def insert_shape(
+        self, translated: str, target: list[tuple[str, str]], listed: list[str]
+    ) -> pa.Table:
+        """Run an INSERT's query and shape its rows as the target table's columns."""
+        names = listed or [name for name, _ in target]
+        known = {name for name, _ in target}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise AthenaQueryError(
+                "COLUMN_NOT_FOUND", f"Insert column name does not exist: {unknown[0]}"
+            )
+        source = self.run(f"select * from ({translated}) as insert_source limit 0")  # noqa: S608 - translated by sqlglot
+        if source.num_columns != len(names):
+            raise AthenaQueryError(
+                "TYPE_MISMATCH",
+                f"Insert query has {source.num_columns} columns, target has {len(names)}",
+            )
+        position = {name: index for index, name in enumerate(names)}
+        source_names = source.column_names
+        select = ", ".join(
+            f"cast(insert_source.{_quote(source_names[position[name]])} "
+            f"as {hive_to_duckdb(hive)}) as {_quote(name)}"
+            if name in position
+            else f"cast(null as {hive_to_duckdb(hive)}) as {_quote(name)}"
+            for name, hive in target
+        )
+        # Identifiers are quoted; types come from hive_to_duckdb's fixed vocabulary.
+        return self.run(f"select {select} from ({translated}) as insert_source")  # noqa: S608
+
+    def _load(self, tables: set[tuple[str, str]], within: tuple[tuple[str, str], ...]) -> None:
+        for db, name in sorted(tables):
+            if (db, name) in self._loaded:
+                continue
+            if (db, name) in within:
+                raise AthenaQueryError("GENERIC_USER_ERROR", f"View '{db}.{name}' refers to itself")
+            table = self._warehouse.get_table(db, name)
+            if table is None:
+                if not self._warehouse.database_exists(db):
+                    raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{db}' does not exist")
+                raise AthenaQueryError(
+                    "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
+                )
+            self._connection.execute(f"create schema if not exists {_quote(db)}")
+            storage = table.get("StorageDescriptor", {})
+            columns = [(c["Name"].lower(), c["Type"]) for c in storage.get("Columns", [])]
+            keys = [(k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])]
+            if table.get("TableType") == "VIRTUAL_VIEW":
+                query = parse(view_sql(table))
+                self._load(referenced_tables(query, db), (*within, (db, name)))
+                translated = to_duckdb(query, self._schema, db)
+                self._connection.execute(f"create view {_quote(db)}.{_quote(name)} as {translated}")
+            else:
+                self._load_table(db, name, table, columns, keys)
+            self._schema.setdefault(db, {})[name] = {
+                column: hive_to_duckdb(hive) for column, hive in columns + keys
+            }
+            self._loaded.add((db, name))
+
+    def _load_table(
+        self,
+        db: str,
+        name: str,
+        table: dict[str, Any],
+        columns: list[tuple[str, str]],
+        keys: list[tuple[str, str]],
+    ) -> None:
+        typed = [(column, hive_to_duckdb(hive)) for column, hive in columns + keys]
+        definition = ", ".join(f"{_quote(column)} {duck}" for column, duck in typed)
+        self._connection.execute(f"create table {_quote(db)}.{_quote(name)} ({definition})")
+        storage = table["StorageDescriptor"]
+        serde = storage.get("SerdeInfo", {}).get("SerializationLibrary", "")
+        if keys:
+            key_names = [k for k, _ in keys]
+            locations = [
+                (p["StorageDescriptor"]["Location"], dict(zip(key_names, p["Values"], strict=True)))
+                for p in self._warehouse.partitions(db, name)
+            ]
+        else:
+            locations = [(storage["Location"], {})]
+        skip = int(table.get("Parameters", {}).get("skip.header.line.count", "0"))
+        for location, partition in locations:
+            for stored in self._warehouse.list_objects(location):
+                data = self._warehouse.read(stored)
+                self.scanned_bytes += stored.size
+                if serde == _OPEN_CSV_SERDE:
+                    incoming = _read_csv(data, [c for c, _ in columns], skip)
+                elif serde == _PARQUET_SERDE:
+                    incoming = _read_parquet(data, stored.key)
+                else:
+                    raise AthenaQueryError(
+                        "NOT_SUPPORTED", f"athena-local cannot read '{db}.{name}' (SerDe {serde})"
+                    )
+                self._insert_arrow(db, name, typed, incoming, partition, stored.key)
+
+    def _insert_arrow(
+        self,
+        db: str,
+        name: str,
+        typed: list[tuple[str, str]],
+        incoming: pa.Table,
+        partition: dict[str, str],
+        key: str,
+    ) -> None:
+        present = {n.lower(): n for n in incoming.column_names}
+        select = []
+        for column, duck in typed:
+            if column in partition:
+                value = partition[column]
+                literal = (
+                    "null" if value == NULL_PARTITION else "'" + value.replace("'", "''") + "'"
+                )
+                select.append(f"cast({literal} as {duck})")
+            elif column in present:
+                select.append(f"cast(incoming.{_quote(present[column])} as {duck})")
+            else:
+                select.append(f"cast(null as {duck})")
+        self._connection.register("incoming", incoming)
+        try:
+            self._connection.execute(
+                f"insert into {_quote(db)}.{_quote(name)} "  # noqa: S608 - quoted identifiers
+                f"select {', '.join(select)} from incoming"
+            )
+        except duckdb.Error as error:
+            raise AthenaQueryError(
+                "HIVE_BAD_DATA", f"Error reading s3 object {key} for '{db}.{name}': {error}"
+            ) from error
+        finally:
+            self._connection.unregister("incoming")
+
+
+def _alter_columns(action: exp.Expr, columns: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The columns after `add columns`, `replace columns` or `change column` (the DDL
+    dbt-athena sends for on_schema_change), or an Athena error."""
+    names = [c["Name"] for c in columns]
+    if isinstance(action, exp.Schema):  # add columns (...)
+        added = [_column_def(c) for c in action.expressions]
+        clash = [c["Name"] for c in added if c["Name"] in names]
+        if clash:
+            raise AthenaQueryError("GENERIC_USER_ERROR", f"Column '{clash[0]}' already exists")
+        return columns + added
+    if isinstance(action, exp.ReplaceColumns):
+        return [_column_def(c) for c in action.expressions]
+    if isinstance(action, exp.AlterColumn) and action.args.get("dtype") is not None:
+        old = action.this.name.lower()
+        if old not in names:
+            raise AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{old}' does not exist")
+        new = (action.args.get("rename_to") or action.this).name.lower()
+        dtype = action.args["dtype"].sql(dialect="hive").lower()
+        return [{"Name": new, "Type": dtype} if c["Name"] == old else c for c in columns]
+    raise AthenaQueryError("NOT_SUPPORTED", f"ALTER TABLE {action.key.upper()} is not supported")
+
+
+def _column_label(name: str) -> str:
+    """Athena names an unaliased column `_col0`; sqlglot's qualifier names it `_col_0`."""
+    match = re.fullmatch(r"_col_(\d+)", name)
+    return f"_col{match.group(1)}" if match else name.lower()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def arrow_to_athena_full(arrow_type: pa.DataType) -> str:
+    """Athena's full type name (with decimal precision), as Athena records view columns."""
+    name = arrow_to_athena(arrow_type)
+    if name == "decimal":
+        return f"decimal({arrow_type.precision},{arrow_type.scale})"
+    return name
+
+
+def _fields(table: pa.Table) -> list[tuple[str, pa.DataType]]:
+    return [(f.name, f.type) for f in table.schema]
+
+
+def _read_parquet(data: bytes, key: str) -> pa.Table:
+    try:
+        return pq.read_table(io.BytesIO(data))
+    except (pa.ArrowInvalid, OSError) as error:
+        raise AthenaQueryError(
+            "HIVE_CANNOT_OPEN_SPLIT",
+            f"Error opening Hive split {key}: not a Parquet file ({error})",
+        ) from error
+
+
+def _read_csv(data: bytes, columns: list[str], skip: int) -> pa.Table:
+    reader = csv.reader(io.StringIO(data.decode("utf-8")))
+    rows = list(reader)[skip:]
+    width = len(columns)
+    values = [[(row[i] if i < len(row) else None) for row in rows] for i in range(width)]
+    return pa.table(
+        {c: pa.array(v, type=pa.string()) for c, v in zip(columns, values, strict=True)}
+    )
+
+
+def _parquet(table: pa.Table, compression: str) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression=None if compression == "none" else compression)
+    return sink.getvalue()
+
+
+def _partition_value(value: object) -> str:
+    """A partition value as Hive writes it in Glue."""
+    if value is None:
+        return NULL_PARTITION
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# Hive's FileUtils.escapePathName: characters a partition directory name cannot hold.
+_HIVE_ESCAPED = frozenset("\"#%'*/:=?\\\x7f{[]^") | {chr(c) for c in range(32)}
+
+
+def _partition_folder(keys: list[str], values: list[str] | tuple[str, ...]) -> str:
+    def escape(text: str) -> str:
+        return "".join(f"%{ord(c):02X}" if c in _HIVE_ESCAPED else c for c in text)
+
+    return "/".join(f"{escape(k)}={escape(v)}" for k, v in zip(keys, values, strict=True))
+
+
+def _format_rows(table: pa.Table) -> list[list[str | None]]:
+    return [[_format_value(v) for v in row.values()] for row in table.to_pylist()]
+
+
+def _format_value(value: object) -> str | None:  # noqa: PLR0911
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if isinstance(value, datetime):
+        text = value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        return f"{text} UTC" if value.tzinfo is not None else text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _properties(statement: exp.Create) -> dict[str, Any]:  # noqa: PLR0912
+    """CTAS `with (...)` properties and Hive DDL clauses, by lower-case name."""
+    found: dict[str, Any] = {}
+    node = statement.args.get("properties")
+    if node is None:
+        return found
+    for prop in node.expressions:
+        if isinstance(prop, exp.ExternalProperty):
+            found["external"] = True
+        elif isinstance(prop, exp.LocationProperty):
+            found["location"] = _literal(prop.this)
+        elif isinstance(prop, exp.RowFormatSerdeProperty):
+            found["serde"] = _literal(prop.this)
+        elif isinstance(prop, exp.FileFormatProperty):
+            found["format"] = _literal(prop.this).lower()
+        elif isinstance(prop, exp.PartitionedByProperty):
+            inner = prop.this
+            if isinstance(inner, exp.Schema):
+                found["partitioned_by_columns"] = inner.expressions
+            else:
+                found["partitioned_by"] = [_literal(e) for e in inner.expressions]
+        elif isinstance(prop, exp.Property):
+            key = _literal(prop.this).lower()
+            value = prop.args.get("value")
+            if isinstance(prop.this, exp.Literal) and prop.this.is_string:
+                found.setdefault("tblproperties", {})[key] = _literal(value)
+            elif isinstance(value, exp.Array):
+                found[key] = [_literal(e) for e in value.expressions]
+            else:
+                found[key] = _literal(value)
+    return found
+
+
+def _check_ctas_properties(props: dict[str, Any]) -> None:
+    table_type = str(props.get("table_type", "hive")).lower()
+    if table_type != "hive":
+        raise AthenaQueryError(
+            "NOT_SUPPORTED",
+            f"athena-local emulates Hive tables only, not table_type='{table_type}'",
+        )
+    if str(props.get("format", "parquet")).lower() != "parquet":
+        raise AthenaQueryError("NOT_SUPPORTED", "athena-local writes format='parquet' only")
+    if "bucketed_by" in props or "bucket_count" in props:
+        raise AthenaQueryError("NOT_SUPPORTED", "athena-local does not emulate bucketing")
+    unknown = set(props) - {
+        "table_type",
+        "is_external",
+        "external_location",
+        "partitioned_by",
+        "format",
+        "write_compression",
+        "tblproperties",
+    }
+    if unknown:
+        raise AthenaQueryError(
+            "INVALID_TABLE_PROPERTY",
+            f"Catalog 'awsdatacatalog' does not support table property '{sorted(unknown)[0]}'",
+        )
+
+
+def _check_partition_order(columns: list[str], partitioned_by: list[str]) -> None:
+    if not partitioned_by:
+        return
+    missing = [p for p in partitioned_by if p not in columns]
+    if missing:
+        raise AthenaQueryError(
+            "COLUMN_NOT_FOUND", f"Partition column '{missing[0]}' is not in the query's columns"
+        )
+    if columns[-len(partitioned_by) :] != partitioned_by:
+        raise AthenaQueryError(
+            "HIVE_COLUMN_ORDER_MISMATCH",
+            "Partition keys must be the last columns in the table and in the same order as "
+            f"the table properties: {partitioned_by}",
+        )
+
+
+def _require_column_names(query: exp.Expr) -> None:
+    seen: set[str] = set()
+    selects = query.selects if isinstance(query, exp.Query) else []
+    for position, select in enumerate(selects, start=1):
+        if isinstance(select, exp.Star) or (isinstance(select, exp.Column) and select.is_star):
+            return
+        name = select.alias_or_name.lower()
+        if not name or not isinstance(select, exp.Alias | exp.Column):
+            raise AthenaQueryError(
+                "GENERIC_USER_ERROR", f"Column name not specified at position {position}"
+            )
+        if name in seen:
+            raise AthenaQueryError(
+                "GENERIC_USER_ERROR", f"Column name '{name}' specified more than once"
+            )
+        seen.add(name)
+
+
+def _column_def(column: exp.Expr) -> dict[str, str]:
+    kind = column.args.get("kind")
+    hive = kind.sql(dialect="hive").lower() if isinstance(kind, exp.DataType) else "string"
+    return {"Name": column.name.lower(), "Type": hive}
+
+
+def _table_name(node: exp.Expr, database: str) -> tuple[str, str]:
+    if not isinstance(node, exp.Table):
+        raise AthenaQueryError("SYNTAX_ERROR", f"Expected a table name, found {node.sql()}")
+    return (node.db or database).lower(), node.name.lower()
+
+
+def _identifier(node: exp.Expr | None) -> str:
+    if node is None:
+        raise AthenaQueryError("SYNTAX_ERROR", "Missing name")
+    return node.name.lower()
+
+
+def _literal(node: exp.Expr | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, exp.Literal | exp.Identifier | exp.Var):
+        return str(node.this)
+    if isinstance(node, exp.Boolean):
+        return "true" if node.this else "false"
+    return node.sql()
+
+
+def _runtime_error(error: duckdb.Error) -> AthenaQueryError:
+    text = str(error).splitlines()[0]
+    if isinstance(error, duckdb.ConversionException):
+        return AthenaQueryError("INVALID_CAST_ARGUMENT", text)
+    if isinstance(error, duckdb.BinderException):
+        return AthenaQueryError("SYNTAX_ERROR", text)
+    if isinstance(error, duckdb.CatalogException):
+        # A Trino function sqlglot passes through as it is and DuckDB lacks.
+        return AthenaQueryError("NOT_SUPPORTED", f"athena-local cannot run this yet: {text}")
+    if "division by zero" in text.lower():
+        return AthenaQueryError("DIVISION_BY_ZERO", "Division by zero")
+    return AthenaQueryError("GENERIC_INTERNAL_ERROR", text)

@@ -1,0 +1,341 @@
+"""``dap load``: workbooks into the landing and raw zones.
+
+For every workbook, in the order given:
+
+1. read its bytes and hash them (sha256); a workbook whose manifest is already in the
+   lake is skipped as unchanged, so loading the same file again changes nothing;
+2. parse and check it (:mod:`dap.ingest.workbook`). Every workbook is checked before anything
+   is written, so a whole-file problem in any of them leaves the lake as it was;
+3. write the original bytes to ``landing/<dataset>/<sha256>.<ext>`` (content-addressed,
+   never overwritten), then one Parquet file per year to
+   ``raw/<dataset>/year=YYYY/<sha256>.parquet``, then (S3 lakes with a catalog) adds
+   those years as partitions of the Glue table, then writes the manifest
+   ``_manifests/<dataset>/<sha256>.json``, which marks the workbook as loaded. If a
+   write or the registration fails, what this workbook wrote is removed again before the
+   error is reported, and with no manifest the next load does the workbook again.
+
+With a catalog (:class:`dap.lake.catalog.GlueCatalog`), every load, even one that skips every
+workbook, first makes sure the Glue database and table exist and match the raw schema, and
+registers the years already in the raw zone, so a lake landed before it had a catalog (or
+whose table was dropped) is readable by Athena again.
+
+Workbooks given together are ingested in the order given, one after the other; where
+they overlap, dbt prefers the most recently ingested, so the last one given wins.
+
+Personal data: every text cell of every sheet is scanned while the workbook is checked
+(:mod:`dap.ingest.pii`). By default a hit stops the load before anything is written; with
+``pii="mask"`` the workbook lands with the personal data masked in everything derived
+from it (the landing copy stays the original file, in the landing zone that only the
+loader can read) and the manifest lists the kinds and cells masked, never the values.
+
+Every load that gets to the end writes an audit record (:mod:`dap.lake.audit`) last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dap import __version__
+from dap.lake.audit import AuditRecord, Identity, WrittenObject, local_identity
+from dap.errors import LakeError, Location, WorkbookError
+from dap.lake.storage import LANDING, MANIFESTS, RAW, Lake
+from dap.ingest.pii import PiiPolicy
+from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
+from dap.ingest.workbook import ParsedWorkbook, parse_workbook
+
+if TYPE_CHECKING:
+    from dap.lake.catalog import GlueCatalog
+
+Progress = Callable[[str], None]
+Clock = Callable[[], datetime]
+
+_CONTENT_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
+    ".xlsb": "application/vnd.ms-excel.sheet.binary.macroEnabled.12",
+    ".xls": "application/vnd.ms-excel",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    sha256: str
+    status: str  # "landed" or "unchanged"
+    size_bytes: int = 0
+    rows: int = 0
+    partitions: list[str] = field(default_factory=list)
+    rows_per_partition: dict[str, int] = field(default_factory=dict)
+    pii_masked: list[dict[str, object]] = field(default_factory=list)
+
+    def audit_entry(self) -> dict[str, object]:
+        return {
+            "file_name": self.name,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "status": self.status,
+            "rows": self.rows,
+            "rows_per_partition": self.rows_per_partition,
+            "pii_masked": self.pii_masked,
+        }
+
+
+@dataclass
+class LoadSummary:
+    lake: str
+    files: list[FileOutcome] = field(default_factory=list)
+    audit_key: str | None = None
+
+    @property
+    def landed(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "landed"]
+
+    @property
+    def unchanged(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "unchanged"]
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.landed)
+
+    @property
+    def partitions_written(self) -> int:
+        return sum(len(f.partitions) for f in self.landed)
+
+    @property
+    def cells_masked(self) -> int:
+        return sum(len(f.pii_masked) for f in self.landed)
+
+    def describe(self) -> str:
+        masked = (
+            f"; personal data masked in {self.cells_masked} cell(s)" if self.cells_masked else ""
+        )
+        return (
+            f"{len(self.files)} file(s): {len(self.landed)} landed, "
+            f"{len(self.unchanged)} skipped as unchanged; {self.rows:,} rows; "
+            f"{self.partitions_written} partition file(s) written to {self.lake}{masked}"
+        )
+
+
+def manifest_key(sha256: str) -> str:
+    return f"{MANIFESTS}/{DATASET}/{sha256}.json"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_workbooks(
+    paths: Sequence[Path],
+    lake: Lake,
+    *,
+    progress: Progress = lambda _message: None,
+    clock: Clock = _utc_now,
+    catalog: GlueCatalog | None = None,
+    pii: PiiPolicy = "stop",
+    identify: Callable[[], Identity] = local_identity,
+) -> LoadSummary:
+    """Land ``paths`` in ``lake``; with ``catalog``, register the raw zone's partitions
+    there too (S3 lakes only: the catalog points at the lake's s3:// location).
+
+    ``pii``: ``stop`` (default) refuses a workbook with personal data in any text cell,
+    ``mask`` lands it masked. ``identify`` says who is loading, for the audit record
+    (default: the local user); it is asked once the lake is known to be reachable."""
+    lake.check_ready()
+    summary = LoadSummary(lake.uri)
+    audit = AuditRecord(identify(), lake.uri, pii, clock())
+    pending: list[tuple[int, Path, str, bytes, ParsedWorkbook]] = []
+    seen: set[str] = set()
+    total = len(paths)
+
+    for number, path in enumerate(paths, start=1):
+        data = _read(path)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if sha256 in seen or lake.exists(manifest_key(sha256)):
+            summary.files.append(FileOutcome(path.name, sha256, "unchanged", len(data)))
+            progress(f"[{number}/{total}] {path.name}: unchanged (sha256 {sha256[:12]}), skipped")
+            continue
+        seen.add(sha256)
+        parsed = parse_workbook(path.name, data, pii=pii)
+        sheets = ", ".join(f"{s.name!r} {s.rows:,} rows" for s in parsed.sheets)
+        masked = (
+            f"; personal data masked in {len(parsed.pii_findings)} cell(s)"
+            if parsed.pii_findings
+            else ""
+        )
+        progress(f"[{number}/{total}] {path.name}: checked ({sheets}){masked}")
+        pending.append((number, path, sha256, data, parsed))
+
+    if catalog is not None:
+        progress(f"registering the raw zone as Glue table {catalog.qualified_name}")
+        catalog.ensure_table()
+        catalog.add_partitions(_landed_partitions(lake))
+
+    previous: datetime | None = None
+    for number, path, sha256, data, parsed in pending:
+        ingested_at = _next_instant(clock(), previous)
+        previous = ingested_at
+        out = _RecordingLake(lake)
+        try:
+            outcome = _write(out, path, sha256, data, parsed, ingested_at, catalog)
+        except BaseException:
+            out.undo()
+            raise
+        audit.objects_written.extend(out.written)
+        summary.files.append(outcome)
+        progress(
+            f"[{number}/{total}] {path.name}: landed {outcome.rows:,} rows "
+            f"in {len(outcome.partitions)} partition(s)"
+        )
+    order = {p.name: i for i, p in enumerate(paths)}
+    summary.files.sort(key=lambda f: order.get(f.name, 0))
+    audit.files = [f.audit_entry() for f in summary.files]
+    summary.audit_key = audit.write(lake, clock())
+    progress(f"audit record: {summary.audit_key}")
+    return summary
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(Location(str(path)), f"cannot read the file ({exc.strerror})") from exc
+
+
+def _next_instant(now: datetime, previous: datetime | None) -> datetime:
+    """Millisecond timestamps, strictly increasing within one run, so file order decides ties."""
+    instant = now.astimezone(UTC).replace(tzinfo=None)
+    instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    if previous is not None and instant <= previous:
+        instant = previous + timedelta(milliseconds=1)
+    return instant
+
+
+def _partition_value(year: int | None) -> str:
+    return NULL_PARTITION if year is None else str(year)
+
+
+def _partition_name(year: int | None) -> str:
+    return f"{PARTITION_COLUMN}={_partition_value(year)}"
+
+
+def _landed_partitions(lake: Lake) -> set[str]:
+    """Partition values (``2021``, ``__HIVE_DEFAULT_PARTITION__``) with files in the raw zone."""
+    values: set[str] = set()
+    for key in lake.list_keys(f"{RAW}/{DATASET}/"):
+        folder = key.removeprefix(f"{RAW}/{DATASET}/").split("/")[0]
+        name, sep, value = folder.partition("=")
+        if sep and name == PARTITION_COLUMN and value:
+            values.add(value)
+    return values
+
+
+class _RecordingLake:
+    """Writes through to the lake and remembers what it wrote, so a failed workbook
+    can be undone."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.written: list[WrittenObject] = []
+
+    def exists(self, key: str) -> bool:
+        return self.lake.exists(key)
+
+    def write_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        version = self.lake.write_bytes(key, data, content_type)
+        self.written.append(WrittenObject(key, len(data), version))
+
+    def undo(self) -> None:
+        """Best effort: the error that caused the undo is the one to report."""
+        for obj in reversed(self.written):
+            with contextlib.suppress(LakeError):
+                self.lake.delete(obj.key)
+
+
+def _write(
+    out: _RecordingLake,
+    path: Path,
+    sha256: str,
+    data: bytes,
+    parsed: ParsedWorkbook,
+    ingested_at: datetime,
+    catalog: GlueCatalog | None,
+) -> FileOutcome:
+    suffix = path.suffix.lower() if path.suffix.lower() in _CONTENT_TYPES else ".bin"
+    landing_key = f"{LANDING}/{DATASET}/{sha256}{suffix}"
+    if not out.exists(landing_key):
+        content_type = _CONTENT_TYPES.get(suffix, "application/octet-stream")
+        out.write_bytes(landing_key, data, content_type)
+
+    rows = parsed.rows
+    outcome = FileOutcome(path.name, sha256, "landed", len(data), rows=rows)
+    outcome.pii_masked = [finding.as_record() for finding in parsed.pii_findings]
+    rows_per_partition = outcome.rows_per_partition
+    partition_values: list[str] = []
+    for year, typed in parsed.by_year(sha256):
+        part = (
+            typed.append_column(
+                pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
+                pa.repeat(pa.scalar(ingested_at, pa.timestamp("ms")), typed.num_rows),
+            )
+            .append_column(
+                pa.field("extract_rows", pa.int64(), nullable=False),
+                pa.repeat(pa.scalar(rows, pa.int64()), typed.num_rows),
+            )
+            .cast(RAW_SCHEMA)
+        )
+        key = f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet"
+        out.write_bytes(key, _parquet_bytes(part), "application/vnd.apache.parquet")
+        outcome.partitions.append(key)
+        rows_per_partition[_partition_name(year)] = part.num_rows
+        partition_values.append(_partition_value(year))
+
+    # Registered before the manifest: a load that stops in between leaves no manifest,
+    # so the next one lands this workbook again and registers its partitions.
+    if catalog is not None:
+        catalog.add_partitions(partition_values)
+
+    manifest = {
+        "dataset": DATASET,
+        "file_name": parsed.file_name,  # masked if the name itself holds personal data
+        "sha256": sha256,
+        "size_bytes": len(data),
+        "ingested_at": ingested_at.isoformat(timespec="milliseconds") + "Z",
+        "loader_version": __version__,
+        "landing_key": landing_key,
+        "sheets": [
+            {
+                "name": s.name,
+                "header_row": s.header_row,
+                "rows": s.rows,
+                "rows_with_issues": s.rows_with_issues,
+            }
+            for s in parsed.sheets
+        ],
+        "skipped_sheets": parsed.skipped_sheets,
+        "pii_masked": outcome.pii_masked,
+        "rows": rows,
+        "rows_per_partition": rows_per_partition,
+        "raw_keys": outcome.partitions,
+    }
+    body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    out.write_bytes(manifest_key(sha256), body, "application/json")
+    return outcome
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="snappy", write_statistics=True)
+    return sink.getvalue()

@@ -1,0 +1,367 @@
+"""What people see: the dbt docs site (lineage), the published report, docs coverage.
+
+The browser tests drive Debian's Chromium through Playwright (no browser download) the
+way a person uses the pages, and skip with instructions when Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import boto3
+import duckdb
+import pytest
+import requests
+
+from athena_local import AthenaLocal
+from dap.errors import DapError
+from dap.publish.report import write_report
+from testkit.support import (
+    ATHENA_REGION,
+    BIN,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    DbtResult,
+    chromium_or_skip,
+    is_blank,
+    run_dap,
+    run_dbt_cli,
+)
+
+pytestmark = pytest.mark.dbt
+PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analyses")
+
+
+@dataclass
+class Built:
+    lake: Path
+    target: Path
+    env: dict[str, str]
+    report: Path
+
+
+def _dbt(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> DbtResult:
+    return run_dbt_cli(args, cwd=cwd, env=env)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path) -> Built:
+    """The sample workbooks landed and built, docs generated, report written."""
+    tmp = tmp_path_factory.mktemp("published")
+    lake, target, workbooks = tmp / "lake", tmp / "target", tmp / "workbooks"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAP_", "DBT_", "AWS_"))}
+    env.update(
+        DAP_LAKE=str(lake),
+        DBT_PROFILES_DIR=str(dbt_profiles_dir),
+        DBT_TARGET_PATH=str(target),
+        DBT_LOG_PATH=str(tmp / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    assert run_dap("sample", "--out", str(workbooks)).returncode == 0
+    loaded = run_dap("load", *sorted(map(str, workbooks.iterdir())), lake=lake)
+    assert loaded.returncode == 0, loaded.stderr
+    for args in (["build"], ["docs", "generate"]):
+        result = _dbt(args, env)
+        assert result.returncode == 0, result.output[-3000:]
+    report = tmp / "report"
+    made = run_dap("report", "--lake", str(lake), "--out", str(report))
+    assert made.returncode == 0, made.stderr
+    return Built(lake, target, env, report)
+
+
+# Documentation coverage ---------------------------------------------------------------
+
+
+def test_documentation_coverage_is_complete(built: Built) -> None:
+    result = run_dap("docs-coverage", "--target", str(built.target))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for kind in ("models", "columns", "sources", "seeds", "macros", "model grains"):
+        assert re.search(rf"^{kind}\s+(\d+) / \1\s+100\.0 %$", result.stdout, re.MULTILINE), kind
+
+
+def test_documentation_coverage_fails_when_a_column_description_is_deleted(
+    built: Built, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "project"
+    scratch.mkdir()
+    for part in PROJECT_PARTS:
+        source = REPO_ROOT / part
+        copy = shutil.copytree if source.is_dir() else shutil.copy
+        copy(source, scratch / part)
+    models = scratch / "models" / "marts" / "_marts__models.yml"
+    text = models.read_text()
+    yearly = text.index("  - name: fct_calls_handled_yearly")
+    column = text.index("      - name: calls_abandoned\n", yearly)
+    line = re.compile(r"        description: .*\n")
+    found = line.search(text, column)
+    assert found is not None
+    assert text[column : found.start()].count("- name:") == 1  # still calls_abandoned's
+    # Delete the yearly mart's description of calls_abandoned, nothing else.
+    models.write_text(text[: found.start()] + text[found.end() :])
+    env = {**built.env, "DBT_TARGET_PATH": str(tmp_path / "target")}
+    result = _dbt(["docs", "generate"], env, cwd=scratch)
+    assert result.returncode == 0, result.output[-3000:]
+    coverage = run_dap("docs-coverage", "--target", str(tmp_path / "target"))
+    assert coverage.returncode == 1
+    assert "missing columns: fct_calls_handled_yearly.calls_abandoned" in coverage.stdout
+    assert "below 100%" in coverage.stderr
+
+
+# The docs site, in a browser ----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def docs_url(built: Built) -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(BIN / "dbt"),
+            "docs",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+        ],
+        cwd=REPO_ROOT,
+        env=built.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + "manifest.json", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+_CYTOSCAPE_NODES = """() => {
+    const el = Array.from(document.querySelectorAll("*")).find(e => e._cyreg && e._cyreg.cy);
+    if (!el) return null;
+    const box = el.getBoundingClientRect();
+    return el._cyreg.cy.nodes().filter(n => n.visible()).map(n => {
+        const p = n.renderedPosition();
+        return {id: n.id(), inside: p.x >= 0 && p.y >= 0 && p.x <= box.width && p.y <= box.height};
+    });
+}"""
+
+
+def test_docs_site_draws_the_lineage_upstream_of_the_yearly_mart(
+    browser: object, docs_url: str
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    page.goto(docs_url)
+    page.fill("input[placeholder='Search for models...']", "fct_calls_handled_yearly")
+    # Each result's title is an <h4>: the model's name, then its kind.
+    page.locator("h4", has_text=re.compile(r"^\s*fct_calls_handled_yearly\s+model\s*$")).click()
+    page.wait_for_selector("h1:has-text('fct_calls_handled_yearly')", timeout=30_000)
+    page.click('a[title="View Lineage Graph"]')
+    page.click('[title="View Fullscreen"]')
+    page.wait_for_function(
+        f"() => (({_CYTOSCAPE_NODES})() || []).length > 8",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(1000)  # the layout animates into place
+    nodes = {n["id"]: n["inside"] for n in page.evaluate(_CYTOSCAPE_NODES)}
+    upstream = [
+        "source.vancouver_311.contact_centre.contact_centre_metrics",
+        "model.vancouver_311.stg_contact_centre__daily_metrics",
+        "model.vancouver_311.int_daily_metrics_validated",
+        "model.vancouver_311.int_daily_metrics_deduplicated",
+        "model.vancouver_311.fct_contact_centre_daily",
+        "model.vancouver_311.fct_calls_handled_yearly",
+    ]
+    for node in upstream:
+        assert nodes.get(node) is True, f"{node} is not drawn in the lineage graph"
+    assert not is_blank(page.screenshot())
+    page.close()
+
+
+# The published report -----------------------------------------------------------------
+
+
+class _Cells(HTMLParser):
+    """{(year, field): text} from the report's yearly table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[tuple[str, str], str] = {}
+        self._year: str | None = None
+        self._field: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "tr" and found.get("data-year"):
+            self._year = found["data-year"]
+        if tag == "td" and self._year and found.get("data-field"):
+            self._field = found["data-field"]
+
+    def handle_data(self, data: str) -> None:
+        if self._year and self._field:
+            self.cells[(self._year, self._field)] = data.strip()
+            self._field = None
+
+
+def _expected_cells(lake: Path) -> dict[tuple[str, str], str]:
+    with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select year, calls_offered, calls_handled, calls_handled_pct, service_level,"
+            " avg_speed_of_answer_seconds, days_reported"
+            " from trusted.fct_calls_handled_yearly order by year"
+        ).fetchall()
+    expected: dict[tuple[str, str], str] = {}
+    previous = None
+    for year, offered, handled, pct, level, answer, days in rows:
+        key = str(year)
+        expected[(key, "calls_offered")] = f"{offered:,}"
+        expected[(key, "calls_handled")] = f"{handled:,}"
+        expected[(key, "calls_handled_pct")] = f"{pct:.2f}"
+        expected[(key, "change")] = (
+            "\u2013" if previous is None else f"{round(pct - previous, 2):+.2f}"
+        )
+        expected[(key, "service_level")] = f"{level * 100:.2f}"
+        expected[(key, "avg_speed_of_answer_seconds")] = f"{answer:.2f}"
+        expected[(key, "days_reported")] = str(days)
+        previous = pct
+    return expected
+
+
+def test_report_shows_the_marts_figures(built: Built) -> None:
+    cells = _Cells()
+    cells.feed((built.report / "index.html").read_text(encoding="utf-8"))
+    assert cells.cells == _expected_cells(built.lake)
+    page = (built.report / "index.html").read_text(encoding="utf-8")
+
+    def days(list_id: str) -> list[str]:
+        found = re.search(rf'<ul id="{list_id}">(.*?)</ul>', page)
+        assert found is not None, list_id
+        return re.findall(r'data-day="([0-9-]+)"', found.group(1))
+
+    # The planted error is held back; the sample's two gaps are missing from every extract.
+    assert days("quarantined") == ["2023-06-14"]
+    assert days("missing") == ["2021-03-07", "2023-03-08"]
+    assert '<span data-field="first_day">2020-01-01</span>' in page
+    assert '<span data-field="last_day">2024-09-30</span>' in page
+    assert "2024: 2024-01-01 to 2024-09-30 (274 days)" in page  # a partial year is marked
+    assert not re.search(r"(src|href)=\"https?:", page)  # nothing fetched
+    png = (built.report / "calls-handled.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert not is_blank(png)
+    # The daily download: the mart's rows, one line each, linked from the page.
+    assert '<a href="calls-handled-daily.csv" download>' in page
+    text = (built.report / "calls-handled-daily.csv").read_text(encoding="utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    with duckdb.connect(str(built.lake / "warehouse.duckdb"), read_only=True) as con:
+        (days_in_mart,) = con.execute(
+            "select count(*) from trusted.fct_contact_centre_daily"
+        ).fetchone()
+    assert lines[0][:2] == ["date", "calls_offered"]
+    assert len(lines) - 1 == days_in_mart
+
+
+def test_report_in_a_browser_renders_charts_without_network(browser: object, built: Built) -> None:
+    context = browser.new_context(offline=True, viewport={"width": 900, "height": 1200})  # type: ignore[attr-defined]
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    page.goto((built.report / "index.html").as_uri())
+    shown = {
+        (row.get_attribute("data-year"), cell.get_attribute("data-field")): cell.inner_text()
+        for row in page.locator("#yearly tbody tr").all()
+        for cell in row.locator("td[data-field]").all()
+    }
+    assert shown == _expected_cells(built.lake)
+    bars = {
+        bar.get_attribute("data-year"): bar.get_attribute("data-value")
+        for bar in page.locator("svg[data-chart=yearly] rect.bar").all()
+    }
+    assert bars == {year: shown[(year, "calls_handled_pct")] for year, _ in shown}
+    for chart in ("monthly", "service-level", "speed-of-answer"):
+        assert page.locator(f"svg[data-chart={chart}] polyline").count() == 1, chart
+        box = page.locator(f"svg[data-chart={chart}]").bounding_box()
+        assert box is not None
+        assert box["width"] > 300
+    assert not is_blank(page.locator("svg[data-chart=yearly]").screenshot())
+    assert not is_blank(page.screenshot(full_page=True))
+    assert [url for url in requested if not url.startswith("file://")] == []
+    page.set_viewport_size({"width": 390, "height": 900})  # a phone: nothing overflows
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_report_uploads_to_s3_for_publishing(
+    built: Built, athena_local: AthenaLocal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", athena_local.url)
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ATHENA_REGION
+    )
+    s3 = session.client("s3")
+    s3.create_bucket(
+        Bucket="public-report", CreateBucketConfiguration={"LocationConstraint": ATHENA_REGION}
+    )
+    with pytest.raises(
+        DapError, match="refusing to write: versioning is not enabled and it has no"
+    ):
+        write_report(built.lake, "s3://public-report/311/", session=session)
+    assert s3.list_objects_v2(Bucket="public-report").get("KeyCount") == 0
+    # A public page needs no KMS key (readers could not decrypt it): SSE-S3 is enough.
+    s3.put_bucket_versioning(Bucket="public-report", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket="public-report",
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    written = write_report(
+        built.lake, "s3://public-report/311/", session=session, now=datetime(2026, 1, 1)
+    )
+    assert written == [
+        "s3://public-report/311/index.html",
+        "s3://public-report/311/calls-handled.png",
+        "s3://public-report/311/calls-handled-daily.csv",
+    ]
+    page = s3.get_object(Bucket="public-report", Key="311/index.html")
+    assert page["ContentType"].startswith("text/html")
+    assert b"calls handled" in page["Body"].read()
+    chart = s3.get_object(Bucket="public-report", Key="311/calls-handled.png")
+    assert chart["ContentType"] == "image/png"
+    assert chart["Body"].read() == (built.report / "calls-handled.png").read_bytes()
