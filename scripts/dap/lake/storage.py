@@ -49,11 +49,6 @@ class Lake(Protocol):
     def list_keys(self, prefix: str) -> list[str]: ...
 
 
-def resolve_lake_uri(option: str | None) -> str:
-    """``--lake`` if given, else ``DAP_LAKE``, else ``lake`` (relative to the working directory)."""
-    return option or os.environ.get("DAP_LAKE") or "lake"
-
-
 def open_lake(
     uri: str,
     session: boto3.Session | None = None,

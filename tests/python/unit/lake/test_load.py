@@ -15,7 +15,7 @@ import pytest
 from dap import __version__
 from dap.errors import LakeError, WorkbookError
 from dap.samples.excel_writer import Cell
-from dap.lake.storage import LocalLake, open_lake, resolve_lake_uri
+from dap.lake.storage import LocalLake, open_lake
 from dap.lake.load import Clock, LoadSummary, Progress, load_workbooks, manifest_key
 from dap.samples.synthetic import csv_rows_to_workbooks
 from dap.schema import DATASET, NULL_PARTITION, RAW_SCHEMA
@@ -573,24 +573,6 @@ def test_progress_messages(tmp_path, lake):
 
 
 # --- where the lake is -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("option", "env", "expected"),
-    [
-        ("s3://bucket/from-option", "s3://bucket/from-env", "s3://bucket/from-option"),
-        ("folder", None, "folder"),
-        (None, "s3://bucket/from-env", "s3://bucket/from-env"),
-        (None, None, "lake"),
-        (None, "", "lake"),
-    ],
-)
-def test_resolve_lake_uri_precedence(monkeypatch, option, env, expected):
-    if env is None:
-        monkeypatch.delenv("DAP_LAKE", raising=False)
-    else:
-        monkeypatch.setenv("DAP_LAKE", env)
-    assert resolve_lake_uri(option) == expected
 
 
 def test_open_lake_local_and_errors(tmp_path):

@@ -1,0 +1,160 @@
+"""``dap load``: check workbooks and land them in the landing and raw zones."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dap.cli._common import Subparsers, add_lake_option, lake_uri, say
+from dap.settings import Settings
+
+if TYPE_CHECKING:
+    from dap.lake.audit import Identity
+    from dap.lake.catalog import GlueCatalog
+    from dap.lake.storage import Lake
+
+DESCRIPTION = """\
+Check every WORKBOOK (.xlsx or legacy .xls; .xlsm, .xlsb and .ods too) and land it: the
+original bytes to landing/ (named by sha256), typed Parquet by year to raw/, a manifest to
+_manifests/, an audit record to _audit/loads/. A workbook already landed is skipped.
+
+A whole-file problem in any workbook (not a workbook, no sheet with the required columns,
+no data rows, dates that cannot be read, personal data with --pii=stop) stops the load
+before anything is written. A value that cannot be read lands as null with the reason in
+load_issues; dbt routes such rows to the quarantine. Where workbooks overlap, the most
+recently ingested wins, so give the newest last.
+
+Into an s3:// lake, each workbook's years are registered as partitions of the Glue table
+contact_centre_metrics before its manifest is written; buckets without default encryption
+or versioning are refused."""
+
+
+def register(sub: Subparsers[argparse.ArgumentParser], settings: Settings) -> None:
+    parser = sub.add_parser(
+        "load",
+        help="check workbooks and land them in the lake's landing and raw zones",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("workbooks", nargs="+", metavar="WORKBOOK", type=Path)
+    add_lake_option(parser)
+    parser.add_argument(
+        "--landing",
+        metavar="S3_URI",
+        help="the landing zone's own bucket (original files, audit trail), s3://bucket/prefix "
+        "(default: $DAP_LANDING_LAKE, else the lake)",
+    )
+    parser.add_argument(
+        "--raw",
+        metavar="S3_URI",
+        help="the raw zone's own bucket (Parquet, manifests), s3://bucket/prefix "
+        "(default: $DAP_RAW_LAKE, else the lake)",
+    )
+    parser.add_argument(
+        "--pii",
+        choices=["stop", "mask"],
+        default=settings.pii,
+        help="personal data in any text cell (email, phone, postal code, card number, SIN, "
+        "...): 'stop' refuses the workbook naming file, sheet, row, column and kind, never the "
+        "value; 'mask' lands it masked and lists the cells in the manifest and audit record "
+        "(default: $DAP_PII, else stop)",
+    )
+    parser.add_argument(
+        "--allow-unprotected-bucket",
+        action="store_true",
+        help="write to s3:// buckets even without default encryption or versioning",
+    )
+    glue = parser.add_mutually_exclusive_group()
+    glue.add_argument(
+        "--glue-database",
+        metavar="NAME",
+        help="Glue database of the raw table NAME.contact_centre_metrics, created if absent; "
+        "s3:// lakes only (default: $DAP_RAW_DATABASE, else raw)",
+    )
+    glue.add_argument(
+        "--no-glue",
+        action="store_true",
+        help="land the files without touching the Glue catalog (a local lake never uses Glue)",
+    )
+    parser.add_argument(
+        "--kms-key-id",
+        metavar="KEY",
+        help="SSE-KMS key for every object written (key id, ARN or alias/NAME); s3:// only "
+        "(default: $DAP_KMS_KEY_ID, else the bucket's default encryption)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from dap.lake.audit import local_identity  # noqa: PLC0415
+    from dap.lake.load import load_workbooks  # noqa: PLC0415
+    from dap.lake.storage import open_lake  # noqa: PLC0415
+
+    uri = lake_uri(args, settings)
+    landing_uri = args.landing or settings.landing_lake or uri
+    raw_uri = args.raw or settings.raw_lake or uri
+    lake: Lake
+    catalog: GlueCatalog | None = None
+    identify: Callable[[], Identity]
+    if any(u.startswith("s3://") for u in (landing_uri, raw_uri)):
+        if not all(u.startswith("s3://") for u in (landing_uri, raw_uri)):
+            say("dap load: error: the landing and raw zones must both be s3:// or both local")
+            return 2
+        lake, catalog, identify = _open_s3(args, settings, landing_uri, raw_uri)
+    else:
+        if landing_uri != uri or raw_uri != uri:
+            say("dap load: error: --landing and --raw are for s3:// zones; use --lake DIR")
+            return 2
+        lake = open_lake(uri)  # a local folder: no catalog, no encryption options
+        identify = local_identity
+
+    def identify_and_say() -> Identity:
+        who = identify()
+        say(f"loading as {who.name}")
+        return who
+
+    say(f"loading {len(args.workbooks)} workbook(s) into {lake.uri}")
+    summary = load_workbooks(
+        args.workbooks, lake, progress=say, catalog=catalog, pii=args.pii, identify=identify_and_say
+    )
+    sys.stdout.write(f"loaded: {summary.describe()}\n")
+    return 0
+
+
+def _open_s3(
+    args: argparse.Namespace, settings: Settings, landing_uri: str, raw_uri: str
+) -> tuple[Lake, GlueCatalog | None, Callable[[], Identity]]:
+    """The zones' buckets, the Glue catalog and the caller's identity, from one session."""
+    import boto3  # noqa: PLC0415 - only S3 lakes pay boto3's import time
+
+    from dap.lake.audit import aws_identity  # noqa: PLC0415
+    from dap.lake.catalog import GlueCatalog  # noqa: PLC0415
+    from dap.lake.storage import S3Lake, ZonedLake, open_lake  # noqa: PLC0415
+
+    session = boto3.Session()  # the one session every AWS client of this load uses
+    kms_key_id = args.kms_key_id or settings.kms_key_id
+    allow = args.allow_unprotected_bucket
+    if allow:
+        say("warning: --allow-unprotected-bucket: not checking encryption and versioning")
+    landing = open_lake(landing_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
+    raw = (
+        landing
+        if raw_uri == landing_uri
+        else open_lake(raw_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
+    )
+    assert isinstance(raw, S3Lake)
+    lake: Lake = landing if raw is landing else ZonedLake(landing, raw)
+    if kms_key_id:
+        say(f"encrypting every object with SSE-KMS key {kms_key_id}")
+    catalog = None
+    if not args.no_glue:
+        database = args.glue_database or settings.raw_database
+        catalog = GlueCatalog(session, database=database, lake_root=raw.root)
+
+    def identify() -> Identity:
+        return aws_identity(session)
+
+    return lake, catalog, identify
