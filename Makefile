@@ -1,7 +1,9 @@
 # The two commands a newcomer needs:
 #   make run   the whole pipeline on the embedded default (DuckDB + a local lake folder)
 #   make test  every test: linters, pytest (loader, end to end), dbt build with its tests
-# Both create .venv and install the pinned dependencies on first use.
+# Both create .venv and install what they need on first use, pinned by constraints/:
+#   make run   the loader and dbt only (constraints/run.txt)
+#   make test  adds the local Athena endpoint and the test, lint and browser tools
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -10,7 +12,11 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# One stamp per layer: each `pip install` adds to the one venv what its target needs.
+RUN_STAMP := $(VENV)/.installed-run
+ATHENA_STAMP := $(VENV)/.installed-athena-local
+DEV_STAMP := $(VENV)/.installed-dev
 # cfn-lint and checkov live in a venv of their own: checkov's pins conflict with dbt's.
 INFRA_VENV := .venv-infra
 LAKE ?= $(or $(DAP_LAKE),lake)
@@ -23,23 +29,32 @@ ATHENA_ENV := DBT_TARGET=athena DBT_TARGET_PATH=build/athena-target \
 	DAP_ATHENA_S3_STAGING_DIR=s3://$(ATHENA_RESULTS_BUCKET)/dbt/ \
 	DAP_ATHENA_S3_DATA_DIR=s3://$(ATHENA_LAKE_BUCKET)/ DAP_ATHENA_POLL_INTERVAL=0.2
 
-.PHONY: help setup run build run-athena athena-local docs docs-serve report test lint lint-python \
+.PHONY: help setup setup-athena setup-dev constraints run build run-athena athena-local docs docs-serve report test lint lint-python \
 	lint-sql lint-workflows lint-infra browser pytest bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt pyproject.toml
+$(RUN_STAMP): pyproject.toml constraints/run.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required, found " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(PIP) -c constraints/run.txt -e '.[dbt]'
+	@touch $@
+
+$(ATHENA_STAMP): $(RUN_STAMP) constraints/athena-local.txt
+	$(PIP) -c constraints/athena-local.txt -e '.[dbt,athena-local]'
+	@touch $@
+
+$(DEV_STAMP): $(ATHENA_STAMP) constraints/dev.txt
+	$(PIP) -c constraints/dev.txt -e '.[dbt,athena-local,dev]'
 	@touch $@
 
 profiles.yml:
 	cp profiles.yml.example $@
 
-setup: $(STAMP) profiles.yml ## create .venv with the pinned dependencies and ./profiles.yml
+setup: $(RUN_STAMP) profiles.yml ## create .venv with the loader and dbt, and ./profiles.yml
+setup-athena: $(ATHENA_STAMP) profiles.yml
+setup-dev: $(DEV_STAMP) profiles.yml
 
 run: setup ## sample workbooks -> lake -> dbt build (what changed) -> yearly table -> report
 	$(BIN)/dap sample --out $(SAMPLE_DIR)
@@ -77,29 +92,29 @@ DOCS_PORT ?= 8080
 docs-serve: docs ## serve the dbt docs site on http://127.0.0.1:$(DOCS_PORT)
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
-run-athena: setup ## the same pipeline on Athena, offline: s3:// lake, Glue, dbt-athena, local endpoint
+run-athena: setup-athena ## the same pipeline on Athena, offline: s3:// lake, Glue, dbt-athena, local endpoint
 	$(BIN)/dap sample --out $(SAMPLE_DIR)
 	$(BIN)/dap athena-local --port 0 --bucket $(ATHENA_LAKE_BUCKET) --bucket $(ATHENA_RESULTS_BUCKET) \
 		-- env $(ATHENA_ENV) bash -c '$(BIN)/dap load --lake s3://$(ATHENA_LAKE_BUCKET) \
 		$(SAMPLE_DIR)/*.xls $(SAMPLE_DIR)/*.xlsx && $(BIN)/dbt build \
 		&& $(BIN)/dbt show --select fct_calls_handled_yearly --limit 20'
 
-athena-local: setup ## serve the local Athena endpoint on 127.0.0.1:4566 until Ctrl-C
+athena-local: setup-athena ## serve the local Athena endpoint on 127.0.0.1:4566 until Ctrl-C
 	$(BIN)/dap athena-local --bucket $(ATHENA_LAKE_BUCKET) --bucket $(ATHENA_RESULTS_BUCKET)
 
-test: setup lint browser pytest ## every test: linters, then pytest (dbt end to end, Athena, browsers)
+test: setup-dev lint browser pytest ## every test: linters, then pytest (dbt end to end, Athena, browsers)
 
 lint: lint-python lint-sql lint-workflows lint-infra ## ruff, mypy, sqlfluff, yamllint, workflows, cfn-lint, checkov
 
-lint-python: setup
-	$(BIN)/ruff check scripts tests/python bench
-	$(BIN)/ruff format --check scripts tests/python bench
+lint-python: setup-dev
+	$(BIN)/ruff check scripts tests/python bench tools
+	$(BIN)/ruff format --check scripts tests/python bench tools
 	$(BIN)/mypy
 
 # sqlfluff's dbt templater compiles the project; give it a throwaway lake. The second pass
 # renders the Athena side of every dispatch macro (dbt-athena asks STS who it is when it
 # compiles, so that pass runs against the local endpoint).
-lint-sql: setup
+lint-sql: setup-dev
 	@mkdir -p build/lint-lake
 	DAP_LAKE=build/lint-lake $(BIN)/sqlfluff lint models macros tests analyses
 	@printf '[sqlfluff:templater:dbt]\ntarget = athena\n' > build/sqlfluff-athena.cfg
@@ -108,7 +123,7 @@ lint-sql: setup
 
 # YAML style everywhere; GitHub workflows schema-valid, with no zizmor finding of medium
 # severity or higher.
-lint-workflows: setup
+lint-workflows: setup-dev
 	$(BIN)/yamllint --strict .github models macros seeds infra dbt_project.yml profiles.yml.example \
 		.pre-commit-config.yaml .yamllint.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
@@ -142,13 +157,18 @@ browser:
 
 # Two workers (the machine's two cores), each taking whole modules so that a module's
 # fixtures (a dbt build, the local Athena endpoint) are made once.
-pytest: setup
+pytest: setup-dev
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # Not part of `make test` (about 4 minutes on 2 cores). Writes the tables into BENCHMARKS.md;
 # BENCH_ARGS passes options (python -m bench --help), e.g. BENCH_ARGS=--check.
-bench: setup ## benchmarks: loader vs pandas and bare parsing, pipeline, scale -> BENCHMARKS.md
+bench: setup-dev ## benchmarks: loader vs pandas and bare parsing, pipeline, scale -> BENCHMARKS.md
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Re-pin constraints/ after a change to pyproject.toml's dependencies (UPGRADE=1: newest
+# versions that fit, instead of keeping today's pins).
+constraints: setup ## re-pin constraints/*.txt from pyproject.toml (UPGRADE=1 for newest)
+	$(BIN)/python tools/pin.py $(if $(UPGRADE),--upgrade)
 
 clean: ## remove the local lake, generated workbooks and dbt artifacts (keeps .venv)
 	rm -rf lake build target logs

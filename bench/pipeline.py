@@ -104,7 +104,7 @@ def make_build_available() -> bool:
 
 def ensure_setup() -> None:
     """``make setup`` before anything is timed: ``make build`` depends on it, and a venv
-    out of date with requirements.txt would be reinstalled inside the measured step."""
+    out of date with constraints/run.txt would be reinstalled inside the measured step."""
     make = shutil.which("make")
     if make_build_available() and make is not None:
         subprocess.run(  # an argument list, no shell

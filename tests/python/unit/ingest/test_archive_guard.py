@@ -17,15 +17,9 @@ from collections.abc import Iterator
 import pytest
 
 from dap.errors import WorkbookError
-from dap.ingest.guard import (
-    MAX_EXCEL_ROWS,
-    MAX_SHEET_CELLS,
-    _numbers_up_to,
-    _QuickSheetScan,
-    _read_ahead,
-    _SheetScan,
-    check_archive,
-)
+from dap.ingest.guard import MAX_EXCEL_ROWS, MAX_SHEET_CELLS, check_archive
+from dap.ingest.guard._read_ahead import _read_ahead
+from dap.ingest.guard._sheet_xml import _numbers_up_to, _QuickSheetScan, _SheetScan
 
 HEAD = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from dap.ingest.guard import _greater_columns, _greater_numbers
+from dap.ingest.guard._sheet_xml import _greater_columns, _greater_numbers
 from dap.ingest.pii import column_letter
 from testkit.corpus import CASES, INJECTIONS, MILLION, Case, Loads, Stops, write_corpus
 from testkit.workbooks import clean_env, dap_command, raw_table, simple_book, tree_state

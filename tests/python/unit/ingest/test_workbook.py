@@ -11,14 +11,9 @@ import pytest
 
 from dap.errors import Location, WorkbookError
 from dap.ingest.cells import PARSERS, is_blank, quote
-from dap.ingest.workbook import (
-    CellNotes,
-    ParsedWorkbook,
-    _Columns,
-    _SheetTyping,
-    column_letter,
-    parse_workbook,
-)
+from dap.ingest.workbook import CellNotes, ParsedWorkbook, column_letter, parse_workbook
+from dap.ingest.workbook._parsed import _Columns
+from dap.ingest.workbook._typing import _SheetTyping
 from dap.samples.excel_writer import Cell
 from dap.schema import DATE_COLUMN, METRIC_COLUMNS, MetricColumn
 from testkit.workbooks import HEADER, REQUIRED_HEADER, SHEET, metrics, row, rows_for, xls, xlsx

@@ -1,0 +1,122 @@
+"""The parser probe: the parser opens the workbook in a child process under a memory limit.
+
+A damaged record can make the parser panic, or ask for terabytes and abort (a BOUNDSHEET
+pointing past the end of the stream, a DIMENSIONS record whose first row is after its
+last), and that must end in a message, not in the loader dying. So :class:`ParserProbe`
+has it open the workbook (and, for a legacy `.xls`, read every sheet) in a child process
+limited to :data:`PROBE_MEMORY`, at the same time as the container check. Opening an
+`.xlsx` is cheap (its sheets are read later, measured by the container check); an `.xls`
+is at most 65,536 rows a sheet.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+
+from dap.errors import Location, WorkbookError
+from dap.ingest.guard._ole import _CFB_MAGIC
+
+PROBE_MEMORY = 3 << 30
+"""Address space the parser may use in the probe (3 GiB): a legal `.xls` needs well under
+1 GiB; asking for more is a damaged count."""
+PROBE_SECONDS = 120
+
+
+class ParserProbe:
+    """Has the parser open the workbook (and read every sheet of a legacy `.xls`) in a
+    child process limited to :data:`PROBE_MEMORY`: started now and finished by
+    :meth:`result`, which raises :class:`WorkbookError` if the parser crashes there (an
+    ordinary error is left for the loader to meet and report). It runs beside
+    :func:`~dap.ingest.guard.check_archive` (it is another process: nothing the child does
+    can harm this one). The workbook reaches the child through an unlinked temporary
+    file."""
+
+    def __init__(self, file_name: str, data: bytes) -> None:
+        self.where = Location(file_name)
+        every_sheet = data.startswith(_CFB_MAGIC)
+        command = [sys.executable, "-I", "-c", _PROBE, str(PROBE_MEMORY), str(int(every_sheet))]
+        self.stdin = tempfile.TemporaryFile()  # noqa: SIM115 - closed in result() / stop()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self.stdin.write(data)
+            self.stdin.seek(0)
+            self.process = subprocess.Popen(
+                command, stdin=self.stdin, stdout=subprocess.DEVNULL, stderr=self.stderr
+            )
+        except BaseException:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        self.stdin.close()
+        self.stderr.close()
+
+    def stop(self) -> None:
+        """End the child without waiting for its verdict (the load stops anyway)."""
+        try:
+            self.process.kill()
+            self.process.wait()
+        finally:
+            self._close()
+
+    def result(self) -> None:
+        """Wait for the child; raise :class:`WorkbookError` if the parser crashed."""
+        try:
+            try:
+                returncode = self.process.wait(timeout=PROBE_SECONDS)
+            except subprocess.TimeoutExpired as exc:
+                self.process.kill()
+                self.process.wait()
+                raise WorkbookError(
+                    self.where,
+                    f"not a readable Excel workbook (reading it took over {PROBE_SECONDS} s)",
+                ) from exc
+            self.stderr.seek(0)
+            stderr = self.stderr.read(1 << 20)
+        finally:
+            self._close()
+        _raise_for_probe(self.where, returncode, stderr)
+
+
+def _raise_for_probe(where: Location, returncode: int, stderr: bytes) -> None:
+    if returncode == 0:
+        return
+    lines = stderr.decode("utf-8", "replace").splitlines()
+    if returncode > 0 and returncode != _PROBE_PANIC:  # the probe itself failed
+        raise RuntimeError(f"the parser probe failed: {' | '.join(lines[-3:])}")
+    asked = next((line for line in lines if line.startswith("memory allocation of ")), None)
+    if asked is not None:
+        size = int(re.sub(r"\D", "", asked) or 0)
+        reason = f"reading it asks for {size:,} bytes of memory: a damaged size or count"
+    elif returncode == _PROBE_PANIC and lines:
+        reason = f"the reader failed on it: {lines[-1][:200]}"
+    else:
+        reason = f"the reader was stopped by signal {-returncode} reading it"
+    raise WorkbookError(where, f"not a readable Excel workbook ({reason})")
+
+
+_PROBE_PANIC = 3
+_PROBE = r"""
+import io, sys
+try:
+    import resource
+    limit = int(sys.argv[1])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+except (ImportError, ValueError, OSError):
+    pass  # a platform without the limit: the probe still catches panics and aborts
+data = sys.stdin.buffer.read()
+from python_calamine import CalamineWorkbook
+try:
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    if sys.argv[2] == "1":
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name)
+except Exception:
+    pass  # an ordinary error (MemoryError included): the loader meets it and reports it
+except BaseException as exc:  # a Rust panic (pyo3's PanicException)
+    sys.stderr.write(f"{exc}\n")
+    sys.exit(3)
+"""

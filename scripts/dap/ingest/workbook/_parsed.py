@@ -1,0 +1,111 @@
+"""What reading a workbook produces: its typed columns, held as Arrow arrays, and the
+sheets read, skipped and masked (:class:`ParsedWorkbook`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dap.ingest.pii import PiiFinding
+from dap.schema import DATE_COLUMN, METRIC_COLUMNS, RAW_SCHEMA
+
+
+@dataclass
+class SheetResult:
+    name: str
+    header_row: int
+    rows: int = 0
+    rows_with_issues: int = 0
+
+
+class _Columns:
+    """The typed rows, column by column, as Arrow arrays (a few bytes a value): one chunk
+    per batch of at most :data:`~dap.ingest.workbook.ARROW_CHUNK_ROWS` rows."""
+
+    def __init__(self) -> None:
+        self.names = _column_names()
+        self.types = {name: RAW_SCHEMA.field(name).type for name in self.names}
+        self.chunks: dict[str, list[pa.Array]] = {name: [] for name in self.names}
+        self.rows = 0
+
+    def add(self, batch: dict[str, pa.Array]) -> None:
+        """Append one batch: an array of the same length for every column."""
+        lengths = {len(batch[name]) for name in self.names}
+        if len(lengths) != 1:
+            raise ValueError(f"a batch's columns differ in length: {sorted(lengths)}")
+        for name in self.names:
+            self.chunks[name].append(batch[name])
+        self.rows += lengths.pop()
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        return pa.chunked_array(self.chunks[name], self.types[name])
+
+
+@dataclass
+class ParsedWorkbook:
+    """A workbook that passed the whole-file checks, as typed columns (no ingest time yet)."""
+
+    file_name: str
+    sheets: list[SheetResult]
+    skipped_sheets: list[str] = field(default_factory=list)
+    pii_findings: list[PiiFinding] = field(default_factory=list)
+    """Where personal data was masked (``mask`` policy), by kind; never the values."""
+    data: _Columns = field(default_factory=_Columns, repr=False)
+
+    @property
+    def rows(self) -> int:
+        return self.data.rows
+
+    @property
+    def columns(self) -> dict[str, list[object]]:
+        """Every typed column as a list (raw-zone names plus ``load_issues``,
+        ``source_sheet`` and ``source_row_number``); for inspection, the loader uses
+        :meth:`to_arrow`."""
+        return {name: self.data.column(name).to_pylist() for name in self.data.names}
+
+    def to_arrow(self, sha256: str) -> pa.Table:
+        """The rows as an Arrow table in raw-zone column order, minus ``ingested_at`` and
+        ``extract_rows``."""
+        return self._with_lineage(self._typed(), sha256)
+
+    def by_year(self, sha256: str) -> Iterator[tuple[int | None, pa.Table]]:
+        """The rows split by the year of their date, each part as :meth:`to_arrow` makes
+        it; the rows without a date come last, as year None. The file's name and hash are
+        added to each part after the split rather than split with it."""
+        years = pc.year(self.data.column(DATE_COLUMN.raw_name))
+        typed = self._typed()
+        found = sorted(pc.unique(years).drop_null().to_pylist())
+        for year in found + ([None] if years.null_count else []):
+            mask = pc.is_null(years) if year is None else pc.equal(years, year)
+            yield year, self._with_lineage(typed.filter(mask), sha256)
+
+    def _typed(self) -> pa.Table:
+        return pa.table({name: self.data.column(name) for name in self.data.names})
+
+    def _with_lineage(self, typed: pa.Table, sha256: str) -> pa.Table:
+        n = typed.num_rows
+        data: dict[str, pa.Array | pa.ChunkedArray] = {
+            c.raw_name: typed[c.raw_name] for c in METRIC_COLUMNS
+        }
+        data["load_issues"] = typed["load_issues"]
+        data["source_file_name"] = pa.repeat(pa.scalar(self.file_name, pa.string()), n)
+        data["source_file_sha256"] = pa.repeat(pa.scalar(sha256, pa.string()), n)
+        data["source_sheet"] = typed["source_sheet"]
+        data["source_row_number"] = typed["source_row_number"]
+        return pa.table(data)
+
+    @property
+    def years(self) -> list[int | None]:
+        years: list[int | None] = pc.year(self.data.column(DATE_COLUMN.raw_name)).to_pylist()
+        return years
+
+
+def _column_names() -> list[str]:
+    return [c.raw_name for c in METRIC_COLUMNS] + [
+        "load_issues",
+        "source_sheet",
+        "source_row_number",
+    ]

@@ -1,0 +1,227 @@
+"""Reading a workbook with python-calamine: the container check and the parser probe
+first, then every sheet row by row, scanned for personal data a batch at a time before
+any of its rows is typed, and the metric sheets' rows typed in batches."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import gc
+import io
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import cast
+
+from python_calamine import (
+    CalamineError,
+    CalamineSheet,
+    CalamineWorkbook,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+)
+
+from dap.errors import Location, PiiError, WorkbookError
+from dap.ingest.cells import is_blank
+from dap.ingest.guard import ParserProbe, check_archive
+from dap.ingest.pii import PiiFinding, PiiPolicy, mask_grid, mask_pii, scan_grid, scan_name
+from dap.ingest.workbook._parsed import ParsedWorkbook, SheetResult
+from dap.ingest.workbook._sheets import HEADER_SEARCH_ROWS, _find_header, _PartialHeaderError
+from dap.ingest.workbook._typing import CellNotes, _check_date_column, _SheetTyping
+from dap.schema import METRIC_COLUMNS
+
+SCAN_BATCH_ROWS = 4096
+"""Rows scanned for personal data at a time, before any of them is typed."""
+ARROW_CHUNK_ROWS = 65_536
+"""Typed values are held as Python objects for at most this many rows, then as Arrow."""
+
+
+def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> ParsedWorkbook:
+    """Parse workbook bytes (.xlsx, .xls, .xlsb or .ods, detected from the content).
+
+    ``pii``: ``stop`` raises :class:`~dap.errors.PiiError` listing every cell with personal
+    data; ``mask`` masks it and lists the cells in ``pii_findings``.
+    """
+    findings = scan_name(Location(mask_pii(file_name)), file_name)
+    file_name = mask_pii(file_name)  # as it lands, and in every message
+    where = Location(file_name)
+    probe = ParserProbe(file_name, data)  # in another process, beside the archive check
+    try:
+        report = check_archive(file_name, data)
+    except BaseException:
+        probe.stop()
+        raise
+    probe.result()
+    try:
+        try:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except CalamineError as exc:
+            raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
+        except Exception as exc:  # calamine raises plain errors for some damaged files
+            raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
+        result = ParsedWorkbook(file_name, [])
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            partial_headers, deferred = _read_sheets(book, result, findings, pii, report.notes)
+        finally:
+            if collecting:
+                gc.enable()
+    except BaseException as exc:
+        # The probe has had the parser open the file already; should it still panic here
+        # (pyo3 raises a Rust panic as PanicException, a BaseException), say so.
+        if type(exc).__name__ != "PanicException":
+            raise
+        problem = f"not a readable Excel workbook (the reader failed on it: {exc})"
+        raise WorkbookError(where, problem) from exc
+    if findings and pii == "stop":
+        raise PiiError(findings)
+    if deferred is not None:
+        raise deferred
+    result.pii_findings = findings
+
+    if not result.sheets and partial_headers:
+        raise WorkbookError(partial_headers[0].location, partial_headers[0].problem)
+    if not result.sheets:
+        wanted = ", ".join(c.label for c in METRIC_COLUMNS if c.required)
+        raise WorkbookError(
+            where,
+            f"no sheet has the required columns ({wanted}) in a header row within its first "
+            f"{HEADER_SEARCH_ROWS} rows; sheets: {_names(book)}",
+        )
+    if result.rows == 0:
+        sheets = ", ".join(repr(s.name) for s in result.sheets)
+        raise WorkbookError(where, f"no data rows under the header (sheets {sheets})")
+    return result
+
+
+def _read_sheets(
+    book: CalamineWorkbook,
+    out: ParsedWorkbook,
+    findings: list[PiiFinding],
+    pii: PiiPolicy,
+    notes: dict[str, CellNotes],
+) -> tuple[list[_PartialHeaderError], WorkbookError | None]:
+    """Scan every sheet for personal data (adding to ``findings``) and read the visible
+    worksheets' metrics into ``out``.
+
+    Returns the partial headers seen and the first whole-file problem. That problem is
+    not raised here: the rest of the workbook is still scanned, and personal data found
+    anywhere is reported instead (under ``stop`` its message could quote a cell).
+    """
+    partial_headers: list[_PartialHeaderError] = []
+    deferred: WorkbookError | None = None
+    for meta in book.sheets_metadata:
+        name = mask_pii(meta.name)  # as it lands in source_sheet, and in every message
+        worksheet = meta.typ == SheetTypeEnum.WorkSheet
+        try:
+            sheet = book.get_sheet_by_name(meta.name)
+        except CalamineError as exc:
+            findings.extend(scan_name(Location(out.file_name, name), meta.name))
+            out.skipped_sheets.append(name)
+            if worksheet and deferred is None:  # a chart sheet may have no cells to read
+                deferred = WorkbookError(Location(out.file_name, name), f"cannot be read ({exc})")
+                deferred.__cause__ = exc
+            continue
+        rows = _scanned_rows(out.file_name, meta.name, _excel_rows(sheet), pii, findings)
+        read = (
+            worksheet
+            and meta.visible == SheetVisibleEnum.Visible
+            and deferred is None
+            and not (findings and pii == "stop")  # the workbook will not load: scan only
+        )
+        result: SheetResult | None = None
+        failed = False
+        if read:
+            try:
+                result = _read_sheet(out.file_name, name, rows, out, notes.get(meta.name, {}))
+            except _PartialHeaderError as exc:
+                partial_headers.append(exc)
+            except WorkbookError as exc:
+                deferred, failed = exc, True
+        collections.deque(rows, maxlen=0)  # scan the rest of the sheet
+        del sheet  # free the parser's copy of the sheet before the next one
+        if result is not None:
+            out.sheets.append(result)
+        elif not failed:
+            out.skipped_sheets.append(name)
+    return partial_headers, deferred
+
+
+def _excel_rows(sheet: CalamineSheet) -> Iterator[list[object]]:
+    """The sheet's rows from row 1, each from column A, so positions are Excel's rows and
+    columns. python-calamine's ``iter_rows()`` starts at row 1 but at the first column
+    with data (python-calamine #177); the first row it yields tells which it does.
+    (An iterator chain rather than a generator: a million rows pass through it.)"""
+    start, end = sheet.start, sheet.end
+    if start is None or end is None:
+        return iter(())
+    first_row, first_column = start
+    rows = cast(Iterator[list[object]], iter(sheet.iter_rows()))
+    first = next(rows, None)
+    if first is None:
+        return iter(())
+    parts: list[Iterable[list[object]]] = []
+    if first_row > 0 and not all(is_blank(v) for v in first):
+        parts.append([] for _ in range(first_row))  # it started at the first row with data
+    pad: list[object] = [None] * first_column if len(first) < end[1] + 1 else []
+    if pad:
+        parts += [[pad + first], map(pad.__add__, rows)]
+    else:
+        parts += [[first], rows]
+    return itertools.chain.from_iterable(parts)
+
+
+def _scanned_rows(
+    file_name: str,
+    sheet_name: str,
+    rows: Iterator[list[object]],
+    pii: PiiPolicy,
+    findings: list[PiiFinding],
+) -> Iterator[list[object]]:
+    """``rows``, scanned for personal data a batch at a time (and masked in place under
+    ``mask``) before any row of the batch is handed on; findings go to ``findings``."""
+    findings.extend(scan_name(Location(file_name, mask_pii(sheet_name)), sheet_name))
+    scan: Callable[[str, str, list[list[object]]], list[PiiFinding]] = (
+        mask_grid if pii == "mask" else scan_grid
+    )
+    offset = 0
+
+    def scanned(batch: list[list[object]]) -> list[list[object]]:
+        nonlocal offset
+        for finding in scan(file_name, sheet_name, batch):
+            where = finding.location
+            if where.row is not None:  # the sheet name was scanned once, above
+                moved = dataclasses.replace(where, row=where.row + offset)
+                findings.append(dataclasses.replace(finding, location=moved))
+        offset += len(batch)
+        return batch
+
+    batches = iter(lambda: list(itertools.islice(rows, SCAN_BATCH_ROWS)), [])
+    return itertools.chain.from_iterable(map(scanned, batches))
+
+
+def _names(book: CalamineWorkbook) -> str:
+    return ", ".join(repr(mask_pii(m.name)) for m in book.sheets_metadata) or "none"
+
+
+def _read_sheet(
+    file_name: str,
+    sheet: str,
+    rows: Iterator[Sequence[object]],
+    out: ParsedWorkbook,
+    notes: CellNotes,
+) -> SheetResult | None:
+    header = _find_header(file_name, sheet, rows)
+    if header is None:
+        return None
+    header_row, positions = header
+    result = SheetResult(sheet, header_row)
+    typing = _SheetTyping(positions, notes, out.data)
+    first_row = header_row + 1
+    while batch := list(itertools.islice(rows, ARROW_CHUNK_ROWS)):
+        kept, with_issues = typing.read(batch, first_row, sheet)
+        result.rows += kept
+        result.rows_with_issues += with_issues
+        first_row += len(batch)
+    _check_date_column(file_name, sheet, positions, typing.dates_seen, typing.date_problems)
+    return result

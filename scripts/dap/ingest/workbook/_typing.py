@@ -1,0 +1,201 @@
+"""Typing a sheet's cells into Arrow columns: each column in bulk when its cells are all
+of the usual type, otherwise cell by cell through its column's parser, with the same
+values, problems and skipped rows either way."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dap.errors import Location, WorkbookError
+from dap.ingest.cells import PARSERS, is_blank, quote
+from dap.ingest.pii import column_letter
+from dap.ingest.workbook._parsed import _Columns
+from dap.schema import DATE_COLUMN, METRIC_COLUMNS, Kind, MetricColumn
+
+UNREADABLE_DATE_SHARE = 0.5
+"""Above this share of unreadable dates the column, not the rows, is considered broken."""
+
+CellNotes = dict[tuple[int, int], str]
+"""(row, column), 0-based -> why a cell the parser reads as empty has no value."""
+
+
+class _SheetTyping:
+    """Types a sheet's rows a batch at a time, column by column: the usual cells (Excel
+    dates in the date column, floats in the others) in bulk, as Arrow arrays, every other
+    cell through its column's parser, with the same values, problems and skipped rows as
+    one row at a time."""
+
+    def __init__(self, positions: dict[MetricColumn, int], notes: CellNotes, out: _Columns) -> None:
+        self.positions = positions
+        self.notes = notes
+        self.out = out
+        self.dates_seen = 0
+        self.date_problems: list[tuple[int, str]] = []
+
+    def read(self, batch: list[Sequence[object]], first_row: int, sheet: str) -> tuple[int, int]:
+        """Append ``batch`` (its first row is row ``first_row``) to the columns; return how
+        many rows were kept (not blank) and how many of them have issues."""
+        width = min(map(len, batch))
+        issues: dict[int, list[str]] = {}
+        typed: list[pa.Array | list[object]] = []
+        empties: list[set[int]] = []
+        for column, index in self.positions.items():
+            if index < width:
+                cells = [row[index] for row in batch]
+            else:
+                cells = [row[index] if index < len(row) else None for row in batch]
+            values, empty = self._column(column, index, cells, first_row, issues)
+            typed.append(values)
+            empties.append(empty)
+
+        # A row is skipped when every metric cell is empty (blank, and no note on it).
+        skipped = set.intersection(*empties)
+        keep = [r for r in range(len(batch)) if r not in skipped] if skipped else None
+        types = self.out.types
+
+        def kept(values: pa.Array | list[object], name: str) -> pa.Array:
+            if isinstance(values, pa.Array):
+                return values if keep is None else values.take(pa.array(keep, pa.int64()))
+            return pa.array(values if keep is None else [values[r] for r in keep], types[name])
+
+        count = len(batch) - len(skipped)
+        arrays = {
+            column.raw_name: kept(values, column.raw_name)
+            for column, values in zip(self.positions, typed, strict=True)
+        }
+        for column in METRIC_COLUMNS:
+            if column not in self.positions:
+                arrays[column.raw_name] = pa.nulls(count, types[column.raw_name])
+        load_issues: list[object] = [None] * len(batch)
+        for r, texts in issues.items():
+            load_issues[r] = "; ".join(texts)
+        arrays["load_issues"] = kept(load_issues, "load_issues")
+        arrays["source_sheet"] = pa.repeat(pa.scalar(sheet, types["source_sheet"]), count)
+        arrays["source_row_number"] = kept(
+            list(range(first_row, first_row + len(batch))), "source_row_number"
+        )
+        self.out.add(arrays)
+        empty_dates = empties[list(self.positions).index(DATE_COLUMN)]
+        self.dates_seen += count - len(empty_dates - skipped)
+        return count, len(issues)
+
+    def _column(
+        self,
+        column: MetricColumn,
+        index: int,
+        cells: list[object],
+        first_row: int,
+        issues: dict[int, list[str]],
+    ) -> tuple[pa.Array | list[object], set[int]]:
+        """One column's typed values and the positions of its empty cells; unreadable
+        values add their description to ``issues`` (by position in the batch)."""
+        whole = _BULK[column.kind](cells)
+        empty: set[int] = set()
+        if whole is not None:
+            return whole, empty
+        values = _CELLWISE[column.kind](cells)
+        parse = PARSERS[column.kind]
+        letter = column_letter(index)
+        notes = self.notes
+        for r in [r for r, v in enumerate(values) if v is _SLOW]:
+            raw = cells[r]
+            row_number = first_row + r
+            blank = is_blank(raw)
+            note = notes.get((row_number - 1, index)) if notes and blank else None
+            value, problem = (None, note) if note is not None else parse(raw)
+            values[r] = value
+            if blank and note is None:
+                empty.add(r)
+            if problem is not None:
+                issues.setdefault(r, []).append(f"{column.label} ({letter}{row_number}): {problem}")
+                if column is DATE_COLUMN:
+                    self.date_problems.append((row_number, note or quote(raw)))
+        return values, empty
+
+
+_SLOW: Final = object()
+"""A cell the bulk reading leaves to its column's parser."""
+_INT64_MIN, _INT64_END = -(2**63), 2**63
+
+
+def _bulk_dates(cells: list[object]) -> pa.Array | None:
+    """A column of Excel dates only, as an array (what :func:`~dap.ingest.cells.parse_date`
+    returns for each); None if any cell is something else."""
+    if set(map(type, cells)) == {date}:
+        return pa.array(cells, pa.date32())
+    return None
+
+
+def _bulk_counts(cells: list[object]) -> pa.Array | None:
+    """A column of whole floats within int64 only, as int64 (what
+    :func:`~dap.ingest.cells.parse_count` makes of each); None otherwise. Arrow's checked cast
+    refuses fractions, NaN, infinities and values out of range, as the parser does."""
+    if set(map(type, cells)) != {float}:
+        return None
+    try:
+        return pa.array(cells, pa.float64()).cast(pa.int64())
+    except pa.ArrowInvalid:
+        return None
+
+
+def _bulk_numbers(cells: list[object]) -> pa.Array | None:
+    """A column of finite floats only, as float64 (what :func:`~dap.ingest.cells.parse_number`
+    returns for each); None otherwise."""
+    if set(map(type, cells)) != {float}:
+        return None
+    numbers = pa.array(cells, pa.float64())
+    return numbers if pc.all(pc.is_finite(numbers)).as_py() else None
+
+
+def _cellwise_dates(cells: list[object]) -> list[object]:
+    """Each Excel date as it is, :data:`_SLOW` for the cells its parser must read."""
+    return [v if type(v) is date else _SLOW for v in cells]
+
+
+def _cellwise_counts(cells: list[object]) -> list[object]:
+    return [
+        int(v) if type(v) is float and v.is_integer() and _INT64_MIN <= v < _INT64_END else _SLOW
+        for v in cells
+    ]
+
+
+def _cellwise_numbers(cells: list[object]) -> list[object]:
+    return [v if type(v) is float and math.isfinite(v) else _SLOW for v in cells]
+
+
+_BULK: dict[Kind, Callable[[list[object]], pa.Array | None]] = {
+    "date": _bulk_dates,
+    "count": _bulk_counts,
+    "number": _bulk_numbers,
+}
+_CELLWISE: dict[Kind, Callable[[list[object]], list[object]]] = {
+    "date": _cellwise_dates,
+    "count": _cellwise_counts,
+    "number": _cellwise_numbers,
+}
+
+
+def _check_date_column(
+    file_name: str,
+    sheet: str,
+    positions: dict[MetricColumn, int],
+    dates_seen: int,
+    problems: Sequence[tuple[int, str]],
+) -> None:
+    """A date column where most values are unreadable is a whole-file problem."""
+    if not problems or len(problems) <= dates_seen * UNREADABLE_DATE_SHARE:
+        return
+    row, value = problems[0]
+    letter = column_letter(positions[DATE_COLUMN])
+    raise WorkbookError(
+        Location(file_name, sheet, row, DATE_COLUMN.label),
+        f"the date column ({letter}) cannot be read: {len(problems)} of {dates_seen} values "
+        f"are not dates, the first is {value}; "
+        "dates must be Excel dates or text as YYYY-MM-DD",
+    )
