@@ -33,7 +33,6 @@ from athena_local.dialect import (
     view_body,
 )
 from athena_local.store import (
-    NULL_PARTITION,
     PARQUET_STORAGE,
     TEXT_STORAGE,
     Warehouse,
@@ -41,10 +40,10 @@ from athena_local.store import (
     view_sql,
 )
 from athena_local.types import arrow_to_athena, arrow_to_hive, hive_to_duckdb
+from dap.schema import NULL_PARTITION, PARQUET_SERDE
 
 MAX_PARTITIONS_PER_WRITE = 100
 _OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
-_PARQUET_SERDE = PARQUET_STORAGE["SerdeInfo"]["SerializationLibrary"]  # type: ignore[index]
 _TABLE_INPUT_KEYS = (
     "Name",
     "Description",
@@ -197,7 +196,7 @@ class Engine:
                 **TEXT_STORAGE,
                 "SerdeInfo": {"SerializationLibrary": serde, "Parameters": {}},
             }
-        elif serde == _PARQUET_SERDE or props.get("format", "").lower() == "parquet":
+        elif serde == PARQUET_SERDE or props.get("format", "").lower() == "parquet":
             storage = dict(PARQUET_STORAGE)
         else:
             raise AthenaQueryError(
@@ -601,7 +600,7 @@ class _Workspace:
                 self.scanned_bytes += stored.size
                 if serde == _OPEN_CSV_SERDE:
                     incoming = _read_csv(data, [c for c, _ in columns], skip)
-                elif serde == _PARQUET_SERDE:
+                elif serde == PARQUET_SERDE:
                     incoming = _read_parquet(data, stored.key)
                 else:
                     raise AthenaQueryError(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from athena_local.dialect import AthenaQueryError
+from dap.schema import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -21,10 +22,10 @@ if TYPE_CHECKING:
 S3Client = Any  # no S3 stubs installed; the calls used are few and plain
 
 PARQUET_STORAGE = {
-    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "InputFormat": PARQUET_INPUT_FORMAT,
+    "OutputFormat": PARQUET_OUTPUT_FORMAT,
     "SerdeInfo": {
-        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+        "SerializationLibrary": PARQUET_SERDE,
         "Parameters": {"serialization.format": "1"},
     },
 }
@@ -32,7 +33,6 @@ TEXT_STORAGE = {
     "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
     "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
 }
-NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _PRESTO_VIEW = "/* Presto View: {} */"
 
 

@@ -19,6 +19,12 @@ PARTITION_COLUMN = "year"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 """Hive's (and Athena's) name for the partition of rows whose year is unknown."""
 
+# How Hive, Glue and Athena name Parquet storage: the raw table's catalog entry
+# (dap.lake.catalog) and the local Athena endpoint's tables (athena_local) both use these.
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
 Kind = Literal["date", "count", "number"]
 
 
@@ -63,7 +69,7 @@ read as their column's type, with the value as received; it is null when all wer
 ``extract_rows`` is how many rows the workbook lands across all its partition files: a
 reader that finds fewer rows of an extract than that is looking at a load that was
 interrupted (or is still running), and leaves the extract out
-(models/intermediate/int_daily_metrics_committed.sql)."""
+(models/intermediate/int_daily_metrics_validated.sql)."""
 
 RAW_SCHEMA = pa.schema(
     [pa.field(c.raw_name, _ARROW_TYPES[c.kind]) for c in METRIC_COLUMNS] + list(LINEAGE_FIELDS)

@@ -23,7 +23,14 @@ import pyarrow as pa
 
 from dap.errors import CatalogError
 from dap.lake.storage import RAW
-from dap.schema import DATASET, PARTITION_COLUMN, RAW_SCHEMA
+from dap.schema import (
+    DATASET,
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    PARTITION_COLUMN,
+    RAW_SCHEMA,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -38,9 +45,6 @@ if TYPE_CHECKING:
         TableTypeDef,
     )
 
-INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 TABLE_PARAMETERS = {
     "EXTERNAL": "TRUE",
     "classification": "parquet",
@@ -102,9 +106,9 @@ class _Layout:
 
     columns: tuple[tuple[str, str], ...]
     location: str
-    input_format: str | None = INPUT_FORMAT
-    output_format: str | None = OUTPUT_FORMAT
-    serde: str | None = SERDE
+    input_format: str | None = PARQUET_INPUT_FORMAT
+    output_format: str | None = PARQUET_OUTPUT_FORMAT
+    serde: str | None = PARQUET_SERDE
 
     @classmethod
     def read(cls, descriptor: StorageDescriptorOutputTypeDef) -> _Layout:
@@ -120,10 +124,10 @@ class _Layout:
         return {
             "Columns": _columns(self.columns),
             "Location": self.location,
-            "InputFormat": INPUT_FORMAT,
-            "OutputFormat": OUTPUT_FORMAT,
+            "InputFormat": PARQUET_INPUT_FORMAT,
+            "OutputFormat": PARQUET_OUTPUT_FORMAT,
             "Compressed": False,  # Parquet compresses inside the file (snappy)
-            "SerdeInfo": {"SerializationLibrary": SERDE, "Parameters": {}},
+            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {}},
         }
 
 
