@@ -11,7 +11,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,7 +38,7 @@ def _run(command: list[str], cwd: Path, timeout: int = 600) -> subprocess.Comple
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The venv's bin folder, with only the wheel and its runtime dependencies."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
@@ -63,7 +62,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     done = _run([*pip, "-c", str(REPO_ROOT / "constraints" / "run.txt"), str(wheel)], work)
     assert done.returncode == 0, done.stderr
-    yield venv / "bin"
+    return venv / "bin"
 
 
 def test_only_the_runtime_is_installed(installed):
