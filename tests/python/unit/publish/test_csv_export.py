@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
+from dap.lake.storage import open_lake
 from dap.publish.csv_export import csv_bytes, neutralise
 from dap.publish.report import DAILY_COLUMNS, ReportData, write_report
 
@@ -55,7 +56,7 @@ def test_the_report_download_neutralises_a_hostile_file_name(tmp_path, monkeypat
     monkeypatch.setattr("dap.publish.report.read_report_data", lambda _lake: data)
     monkeypatch.setattr("dap.publish.report.render_html", lambda *_args: "<html></html>")
     monkeypatch.setattr("dap.publish.report.render_png", lambda _data: b"png")
-    write_report(tmp_path / "lake", str(tmp_path / "out"))
+    write_report(tmp_path / "lake", open_lake(str(tmp_path / "out")))
     text = (tmp_path / "out" / "calls-handled-daily.csv").read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == list(DAILY_COLUMNS)
