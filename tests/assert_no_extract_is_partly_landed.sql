@@ -1,6 +1,6 @@
 -- Extracts of which only some partition files are in the raw zone: a load was killed
 -- mid-way (the next `dap load` of the same workbook completes it) or is running right
--- now. They are kept out of everything downstream (int_daily_metrics_committed); this
+-- now. They are kept out of everything downstream (int_daily_metrics_validated); this
 -- warns so that a load that never completes is noticed.
 {{ config(severity='warn') }}
 

@@ -4,7 +4,39 @@ with
 
 daily_metrics as (
 
-    select * from {{ ref('int_daily_metrics_committed') }}
+    select * from {{ ref('stg_contact_centre__daily_metrics') }}
+
+),
+
+extracts as (
+
+    select * from {{ ref('int_extracts_landed') }}
+
+),
+
+committed as (
+
+    -- Only extracts whose load completed: an extract with fewer rows than it declares
+    -- (`extract_rows`) was interrupted mid-load, or is being loaded right now, and is
+    -- left out until a load completes it, so nothing downstream sees half an extract.
+    select
+        daily_metrics.source_file_sha256,
+        daily_metrics.source_sheet,
+        daily_metrics.source_row_number,
+        daily_metrics.source_file_name,
+        daily_metrics.ingested_at,
+        daily_metrics.export_row_number,
+        daily_metrics.date,
+        daily_metrics.calls_offered,
+        daily_metrics.calls_handled,
+        daily_metrics.calls_abandoned,
+        daily_metrics.avg_speed_of_answer_seconds,
+        daily_metrics.service_level,
+        daily_metrics.load_issues
+    from daily_metrics
+    inner join extracts
+        on daily_metrics.source_file_sha256 = extracts.source_file_sha256
+    where extracts.is_complete
 
 ),
 
@@ -22,7 +54,7 @@ fingerprinted as (
             coalesce(cast(service_level as varchar), ''),
             coalesce(cast(avg_speed_of_answer_seconds as varchar), '')
         ) as figures_key
-    from daily_metrics
+    from committed
 
 ),
 

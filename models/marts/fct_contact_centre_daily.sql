@@ -7,22 +7,61 @@
     extract the build read whole and older than any extract still landing, so an extract
     whose load was under way during a build is picked up by the next one. `dbt build
     --full-refresh` rebuilds every year and gives the same table
-    (tests/python/test_incremental.py).
+    (tests/python/integration/dbt/test_incremental.py).
 #}
 {{ config(materialized='incremental', on_schema_change='fail', **incremental_by_year_config()) }}
--- depends_on: {{ ref('int_daily_metrics_committed') }}
 
 with
 
-daily_metrics as (
+validated as (
 
-    select * from {{ ref('int_daily_metrics_deduplicated') }}
+    select * from {{ ref('int_daily_metrics_validated') }}
 
 ),
 
 extracts as (
 
     select * from {{ ref('int_extracts_landed') }}
+
+),
+
+rows_in_marts as (
+
+    -- For each date, the most recently ingested extract's row that breaks no hard rule.
+    select *
+    from validated
+    where disposition = 'in_marts'
+
+),
+
+extract_coverage as (
+
+    select
+        date,
+        count(distinct source_file_sha256) as extracts_reporting_date
+    from validated
+    where date is not null
+    group by date
+
+),
+
+daily_metrics as (
+
+    -- One row per date: no call is counted twice, however many extracts report it.
+    select
+        rows_in_marts.date,
+        rows_in_marts.calls_offered,
+        rows_in_marts.calls_handled,
+        rows_in_marts.calls_abandoned,
+        rows_in_marts.service_level,
+        rows_in_marts.avg_speed_of_answer_seconds,
+        extract_coverage.extracts_reporting_date,
+        rows_in_marts.source_file_name,
+        rows_in_marts.source_file_sha256,
+        rows_in_marts.ingested_at
+    from rows_in_marts
+    inner join extract_coverage
+        on rows_in_marts.date = extract_coverage.date
 
 ),
 
@@ -50,12 +89,6 @@ watermark as (
 
 {% if is_incremental() %}
 
-committed_rows as (
-
-    select * from {{ ref('int_daily_metrics_committed') }}
-
-),
-
 last_build as (
 
     select max(extracts_ingested_through) as extracts_ingested_through
@@ -65,14 +98,14 @@ last_build as (
 
 years_touched as (
 
-    select distinct {{ year_of('committed_rows.date') }} as year
-    from committed_rows
+    select distinct {{ year_of('validated.date') }} as year
+    from validated
     cross join last_build
     where
-        committed_rows.date is not null
+        validated.date is not null
         and (
             last_build.extracts_ingested_through is null
-            or committed_rows.ingested_at > last_build.extracts_ingested_through
+            or validated.ingested_at > last_build.extracts_ingested_through
         )
 
 ),

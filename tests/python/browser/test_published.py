@@ -27,6 +27,7 @@ import requests
 
 from athena_local import AthenaLocal
 from dap.errors import DapError
+from dap.lake.storage import open_lake
 from dap.publish.report import write_report
 from testkit.support import (
     ATHENA_REGION,
@@ -41,7 +42,7 @@ from testkit.support import (
 )
 
 pytestmark = pytest.mark.dbt
-PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analyses")
+PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "tests", "analyses")
 
 
 @dataclass
@@ -87,7 +88,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path) -> B
 def test_documentation_coverage_is_complete(built: Built) -> None:
     result = run_dap("docs-coverage", "--target", str(built.target))
     assert result.returncode == 0, result.stdout + result.stderr
-    for kind in ("models", "columns", "sources", "seeds", "macros", "model grains"):
+    for kind in ("models", "columns", "sources", "macros", "model grains"):
         assert re.search(rf"^{kind}\s+(\d+) / \1\s+100\.0 %$", result.stdout, re.MULTILINE), kind
 
 
@@ -205,7 +206,6 @@ def test_docs_site_draws_the_lineage_upstream_of_the_yearly_mart(
         "source.vancouver_311.contact_centre.contact_centre_metrics",
         "model.vancouver_311.stg_contact_centre__daily_metrics",
         "model.vancouver_311.int_daily_metrics_validated",
-        "model.vancouver_311.int_daily_metrics_deduplicated",
         "model.vancouver_311.fct_contact_centre_daily",
         "model.vancouver_311.fct_calls_handled_yearly",
     ]
@@ -341,7 +341,7 @@ def test_report_uploads_to_s3_for_publishing(
     with pytest.raises(
         DapError, match="refusing to write: versioning is not enabled and it has no"
     ):
-        write_report(built.lake, "s3://public-report/311/", session=session)
+        write_report(built.lake, open_lake("s3://public-report/311/", session))
     assert s3.list_objects_v2(Bucket="public-report").get("KeyCount") == 0
     # A public page needs no KMS key (readers could not decrypt it): SSE-S3 is enough.
     s3.put_bucket_versioning(Bucket="public-report", VersioningConfiguration={"Status": "Enabled"})
@@ -352,7 +352,7 @@ def test_report_uploads_to_s3_for_publishing(
         },
     )
     written = write_report(
-        built.lake, "s3://public-report/311/", session=session, now=datetime(2026, 1, 1)
+        built.lake, open_lake("s3://public-report/311/", session), now=datetime(2026, 1, 1)
     )
     assert written == [
         "s3://public-report/311/index.html",

@@ -84,7 +84,7 @@ def _snapshot(lake: Lake) -> dict[str, object]:
 
 
 def _check_readers_see_whole_extracts(lake: Lake) -> None:
-    """What int_daily_metrics_committed relies on: every extract with a manifest is
+    """What int_daily_metrics_validated relies on: every extract with a manifest is
     complete, and every Parquet file is whole (a partial file would not even parse)."""
     keys = lake.list_keys("")
     tables = [pq.read_table(io.BytesIO(lake.read_bytes(k))) for k in keys if k.endswith(".parquet")]
