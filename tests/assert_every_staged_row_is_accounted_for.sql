@@ -1,11 +1,18 @@
--- Nothing is lost or counted twice between staging and the marts: every row bound for
--- the marts is in the daily mart, every day of the daily mart comes from such a row,
--- and every quarantined row is in the quarantine.
+-- Nothing is lost or counted twice between staging and the marts: every merged day bound
+-- for the marts is in the daily mart with the same figures, every day of the daily mart
+-- is such a day, every quarantined row is in the quarantine, and so is every day held
+-- back (incomplete, or breaking a rule of the merged day).
 with
 
 validated as (
 
     select * from {{ ref('int_daily_metrics_validated') }}
+
+),
+
+merged as (
+
+    select * from {{ ref('int_daily_metrics_merged') }}
 
 ),
 
@@ -25,8 +32,11 @@ bound_for_marts as (
 
     select
         date,
-        source_file_sha256
-    from validated
+        source_file_sha256,
+        calls_offered,
+        calls_handled,
+        calls_abandoned
+    from merged
     where disposition = 'in_marts'
 
 ),
@@ -41,17 +51,28 @@ quarantined_rows as (
 
 ),
 
+quarantined_days as (
+
+    select distinct date
+    from quarantine
+    where rule_scope = 'day'
+
+),
+
 missing_from_marts as (
 
     select
         bound_for_marts.date,
         bound_for_marts.source_file_sha256,
-        'bound for the marts but not in fct_contact_centre_daily' as problem
+        'bound for the marts but not in fct_contact_centre_daily as merged' as problem
     from bound_for_marts
     left join daily
         on
             bound_for_marts.date = daily.date
             and bound_for_marts.source_file_sha256 = daily.source_file_sha256
+            and bound_for_marts.calls_offered = daily.calls_offered
+            and bound_for_marts.calls_handled = daily.calls_handled
+            and bound_for_marts.calls_abandoned = daily.calls_abandoned
     where daily.date is null
 
 ),
@@ -89,6 +110,21 @@ missing_from_quarantine as (
 
 ),
 
+held_back_not_in_quarantine as (
+
+    select
+        merged.date,
+        merged.source_file_sha256,
+        'day held back but not in quarantine_daily_metrics' as problem
+    from merged
+    left join quarantined_days
+        on merged.date = quarantined_days.date
+    where
+        merged.disposition = 'held_back'
+        and quarantined_days.date is null
+
+),
+
 final as (
 
     select * from missing_from_marts
@@ -96,6 +132,8 @@ final as (
     select * from unexpected_in_marts
     union all
     select * from missing_from_quarantine
+    union all
+    select * from held_back_not_in_quarantine
 
 )
 

@@ -1,7 +1,8 @@
--- Every row the quarantine holds, one per row and broken rule. It only warns: a
--- quarantined row is routed, not lost, and assert_few_days_held_back_by_quarantine
--- decides when the quarantine is too big. Its failure count is the number of
--- quarantined rows, which `dap metrics dbt` publishes as RowsQuarantined.
+-- Every entry the quarantine holds for broken data, one per source row and broken rule
+-- (days held back only as incomplete are left to assert_no_day_is_incomplete). It only
+-- warns: a quarantined row is routed, not lost, and assert_few_days_held_back_by_quarantine
+-- decides when the quarantine is too big. Its failure count is the number of quarantine
+-- entries, which `dap metrics dbt` publishes as RowsQuarantined.
 {{ config(severity='warn') }}
 
 with
@@ -20,6 +21,7 @@ final as (
         source_row_number,
         rule_code
     from quarantine
+    where severity = 'quarantine'
 
 )
 

@@ -1,4 +1,5 @@
-{%- set rules = daily_metric_hard_rules() %}
+{%- set rules = daily_metric_hard_rules('source_row') %}
+{%- set measures = daily_metric_measures() %}
 
 with
 
@@ -32,27 +33,33 @@ committed as (
         daily_metrics.calls_abandoned,
         daily_metrics.avg_speed_of_answer_seconds,
         daily_metrics.service_level,
+        {%- for measure in measures %}
+            daily_metrics.carries_{{ measure.name }},
+        {%- endfor %}
         daily_metrics.load_issues
     from daily_metrics
     inner join extracts
         on daily_metrics.source_file_sha256 = extracts.source_file_sha256
-    where extracts.is_complete
+    where extracts.is_complete and not coalesce(extracts.is_retracted, false)
 
 ),
 
 fingerprinted as (
 
-    -- The figures of a row as one value, so identical rows can be told apart from
-    -- rows that disagree.
+    -- The measures a row carries and their values as one value, so identical rows can
+    -- be told apart from rows that disagree.
     select
         *,
         concat_ws(
             '|',
-            coalesce(cast(calls_offered as varchar), ''),
-            coalesce(cast(calls_handled as varchar), ''),
-            coalesce(cast(calls_abandoned as varchar), ''),
-            coalesce(cast(service_level as varchar), ''),
-            coalesce(cast(avg_speed_of_answer_seconds as varchar), '')
+            {%- for measure in measures %}
+                case
+                    when carries_{{ measure.name }}
+                        then coalesce(cast({{ measure.name }} as varchar), '')
+                    else '-'
+                end
+                {{- "," if not loop.last }}
+            {%- endfor %}
         ) as figures_key
     from committed
 
@@ -60,16 +67,20 @@ fingerprinted as (
 
 versions_ranked as (
 
+    -- Per measure, the different values the extract gives the date, among its rows
+    -- that carry the measure (sheets carrying other measures do not disagree with them).
     select
-        *,
-        dense_rank() over (
-            partition by source_file_sha256, date
-            order by figures_key
-        ) as version_number,
+        {%- for measure in measures %}
+            dense_rank() over (
+                partition by source_file_sha256, date, carries_{{ measure.name }}
+                order by coalesce(cast({{ measure.name }} as varchar), '')
+            ) as {{ measure.name }}_version,
+        {%- endfor %}
         row_number() over (
             partition by source_file_sha256, date, figures_key
             order by source_sheet, source_row_number
-        ) as copy_number
+        ) as copy_number,
+        *
     from fingerprinted
 
 ),
@@ -77,11 +88,30 @@ versions_ranked as (
 versions_counted as (
 
     select
-        *,
-        max(version_number) over (
-            partition by source_file_sha256, date
-        ) as versions_of_date_in_extract
+        {%- for measure in measures %}
+            case
+                when carries_{{ measure.name }}
+                    then max({{ measure.name }}_version) over (
+                        partition by source_file_sha256, date, carries_{{ measure.name }}
+                    )
+                else 1
+            end as {{ measure.name }}_versions,
+        {%- endfor %}
+        *
     from versions_ranked
+
+),
+
+versions_of_date as (
+
+    select
+        *,
+        greatest(
+            {%- for measure in measures %}
+                {{ measure.name }}_versions {{- "," if not loop.last }}
+            {%- endfor %}
+        ) as versions_of_date_in_extract
+    from versions_counted
 
 ),
 
@@ -92,7 +122,7 @@ rule_checks as (
             coalesce({{ rule.fails_when }}, false) as fails_{{ rule.code }},
         {%- endfor %}
         *
-    from versions_counted
+    from versions_of_date
 
 ),
 
@@ -106,31 +136,6 @@ quarantine_flagged as (
             {%- endfor %}
         ) as is_quarantined
     from rule_checks
-
-),
-
-usable as (
-
-    -- A row can reach the marts if it has a date, breaks no hard rule and is not a
-    -- second copy of an identical row of the same extract.
-    select
-        *,
-        date is not null
-        and not is_quarantined
-        and not (copy_number > 1 and versions_of_date_in_extract = 1) as is_usable
-    from quarantine_flagged
-
-),
-
-recency_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by date, is_usable
-            order by ingested_at desc, source_file_sha256 desc
-        ) as usable_recency_rank
-    from usable
 
 ),
 
@@ -150,6 +155,9 @@ final as (
         avg_speed_of_answer_seconds,
         service_level,
         load_issues,
+        {%- for measure in measures %}
+            carries_{{ measure.name }},
+        {%- endfor %}
         versions_of_date_in_extract,
         {%- for rule in rules %}
             fails_{{ rule.code }},
@@ -162,13 +170,15 @@ final as (
             {%- endfor %}
         ), '') as failed_rules,
         is_quarantined,
+        -- A row breaking no rule is valid: int_daily_metrics_merged takes each measure
+        -- it carries from it unless a more recently ingested valid row carries it too.
+        -- A second copy of an identical row of the same extract counts once.
         case
             when is_quarantined then 'quarantined'
-            when not is_usable then 'repeated'
-            when usable_recency_rank = 1 then 'in_marts'
-            else 'superseded'
+            when copy_number > 1 and versions_of_date_in_extract = 1 then 'repeated'
+            else 'valid'
         end as disposition
-    from recency_ranked
+    from quarantine_flagged
 
 )
 

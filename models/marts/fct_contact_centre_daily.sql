@@ -1,7 +1,8 @@
 {#
     Incremental by year: a run recomputes only the years touched by extracts ingested
-    after the last build's watermark, from every extract (the winner of a date can be any
-    of them), and those years replace what the table held for them (macro
+    after the last build's watermark, from every extract (each measure of a date can come
+    from any of them: a callsHandled extract landing completes days whose other measures
+    came earlier), and those years replace what the table held for them (macro
     incremental_by_year_config). A re-issued year is recomputed whole; untouched years
     are left as they are. The watermark (`extracts_ingested_through`) is the newest
     extract the build read whole and older than any extract still landing, so an extract
@@ -19,17 +20,26 @@ validated as (
 
 ),
 
+merged as (
+
+    select * from {{ ref('int_daily_metrics_merged') }}
+
+),
+
 extracts as (
 
     select * from {{ ref('int_extracts_landed') }}
 
 ),
 
-rows_in_marts as (
+days_in_marts as (
 
-    -- For each date, the most recently ingested extract's row that breaks no hard rule.
+    -- One row per date, each measure from the most recently ingested extract that
+    -- carries it with a valid row (int_daily_metrics_merged): no call is counted twice,
+    -- however many extracts report the day. Days held back (incomplete, or breaking a
+    -- rule of the merged day) are left out.
     select *
-    from validated
+    from merged
     where disposition = 'in_marts'
 
 ),
@@ -47,21 +57,20 @@ extract_coverage as (
 
 daily_metrics as (
 
-    -- One row per date: no call is counted twice, however many extracts report it.
     select
-        rows_in_marts.date,
-        rows_in_marts.calls_offered,
-        rows_in_marts.calls_handled,
-        rows_in_marts.calls_abandoned,
-        rows_in_marts.service_level,
-        rows_in_marts.avg_speed_of_answer_seconds,
+        days_in_marts.date,
+        days_in_marts.calls_offered,
+        days_in_marts.calls_handled,
+        days_in_marts.calls_abandoned,
+        days_in_marts.service_level,
+        days_in_marts.avg_speed_of_answer_seconds,
         extract_coverage.extracts_reporting_date,
-        rows_in_marts.source_file_name,
-        rows_in_marts.source_file_sha256,
-        rows_in_marts.ingested_at
-    from rows_in_marts
+        days_in_marts.source_file_name,
+        days_in_marts.source_file_sha256,
+        days_in_marts.ingested_at
+    from days_in_marts
     inner join extract_coverage
-        on rows_in_marts.date = extract_coverage.date
+        on days_in_marts.date = extract_coverage.date
 
 ),
 
@@ -73,16 +82,27 @@ oldest_still_landing as (
 
 ),
 
+extract_changes as (
+
+    -- When each extract last changed what a build reads: it landed, or it was retracted
+    -- or restored (dap retract, dap restore).
+    select
+        *,
+        greatest(ingested_at, coalesce(retracted_or_restored_at, ingested_at)) as changed_at
+    from extracts
+
+),
+
 watermark as (
 
-    select max(extracts.ingested_at) as extracts_ingested_through
-    from extracts
+    select max(extract_changes.changed_at) as extracts_ingested_through
+    from extract_changes
     cross join oldest_still_landing
     where
-        extracts.is_complete
+        extract_changes.is_complete
         and (
             oldest_still_landing.ingested_at is null
-            or extracts.ingested_at < oldest_still_landing.ingested_at
+            or extract_changes.changed_at < oldest_still_landing.ingested_at
         )
 
 ),
@@ -96,7 +116,7 @@ last_build as (
 
 ),
 
-years_touched as (
+years_ingested as (
 
     select distinct {{ year_of('validated.date') }} as year
     from validated
@@ -107,6 +127,28 @@ years_touched as (
             last_build.extracts_ingested_through is null
             or validated.ingested_at > last_build.extracts_ingested_through
         )
+
+),
+
+years_retracted_or_restored as (
+
+    -- An extract retracted or restored since the last build: the years of the days it
+    -- covers gain or lose its rows. (A year no other extract reports keeps its days
+    -- until a full refresh: `dap retract` warns of it.)
+    select distinct {{ year_of('validated.date') }} as year
+    from validated
+    inner join extracts
+        on validated.date between extracts.first_date and extracts.last_date
+    cross join last_build
+    where extracts.retracted_or_restored_at > last_build.extracts_ingested_through
+
+),
+
+years_touched as (
+
+    select year from years_ingested
+    union
+    select year from years_retracted_or_restored
 
 ),
 

@@ -16,58 +16,60 @@ validated as (
 
 ),
 
-current_rows as (
+merged as (
 
-    select *
-    from validated
-    where disposition = 'in_marts'
+    select * from {{ ref('int_daily_metrics_merged') }}
 
 ),
 
-superseded_rows as (
+valid_rows as (
 
     select *
     from validated
-    where disposition = 'superseded'
+    where disposition = 'valid'
 
 ),
 
 compared as (
 
+    -- Each valid row against its merged day, on the measures the row carries: a measure
+    -- the row supplied agrees with itself; one a more recent extract supplied may not.
     select
-        superseded_rows.date,
-        current_rows.calls_offered,
-        superseded_rows.calls_offered as superseded_calls_offered,
-        current_rows.calls_handled,
-        superseded_rows.calls_handled as superseded_calls_handled,
-        current_rows.calls_abandoned,
-        superseded_rows.calls_abandoned as superseded_calls_abandoned,
-        current_rows.service_level,
-        superseded_rows.service_level as superseded_service_level,
-        current_rows.avg_speed_of_answer_seconds,
-        superseded_rows.avg_speed_of_answer_seconds as superseded_avg_speed_of_answer_seconds,
-        current_rows.source_file_name,
-        current_rows.ingested_at,
-        superseded_rows.source_file_name as superseded_source_file_name,
-        superseded_rows.source_file_sha256 as superseded_source_file_sha256,
-        superseded_rows.source_sheet as superseded_source_sheet,
-        superseded_rows.source_row_number as superseded_source_row_number,
-        superseded_rows.ingested_at as superseded_ingested_at,
+        valid_rows.date,
+        merged.calls_offered,
+        valid_rows.calls_offered as superseded_calls_offered,
+        merged.calls_handled,
+        valid_rows.calls_handled as superseded_calls_handled,
+        merged.calls_abandoned,
+        valid_rows.calls_abandoned as superseded_calls_abandoned,
+        merged.service_level,
+        valid_rows.service_level as superseded_service_level,
+        merged.avg_speed_of_answer_seconds,
+        valid_rows.avg_speed_of_answer_seconds as superseded_avg_speed_of_answer_seconds,
+        merged.source_file_name,
+        merged.ingested_at,
+        valid_rows.source_file_name as superseded_source_file_name,
+        valid_rows.source_file_sha256 as superseded_source_file_sha256,
+        valid_rows.source_sheet as superseded_source_sheet,
+        valid_rows.source_row_number as superseded_source_row_number,
+        valid_rows.ingested_at as superseded_ingested_at,
         nullif(concat_ws(
             ', ',
             {%- for column, tolerance in compared_columns %}
                 case
-                    when {{ values_differ(
-                        'current_rows.' ~ column, 'superseded_rows.' ~ column, tolerance
-                    ) }}
+                    when
+                        valid_rows.carries_{{ column }}
+                        and {{ values_differ(
+                            'merged.' ~ column, 'valid_rows.' ~ column, tolerance
+                        ) }}
                         then '{{ column }}'
                 end
                 {{- "," if not loop.last }}
             {%- endfor %}
         ), '') as differing_columns
-    from superseded_rows
-    inner join current_rows
-        on superseded_rows.date = current_rows.date
+    from valid_rows
+    inner join merged
+        on valid_rows.date = merged.date
 
 ),
 

@@ -7,6 +7,7 @@ business names.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,18 +37,38 @@ class MetricColumn:
     """The column name in the raw zone (the API's field name)."""
     kind: Kind
     required: bool
+    """Every metrics sheet must have it: the date, which places a row on a day."""
+    measure: bool = False
+    """One of the day's figures. A metrics sheet has the date and at least one measure;
+    an extract may carry some measures only (the City's ``callsGeneral`` and
+    ``callsHandled`` workbooks), and dbt merges extracts by date, measure by measure."""
 
 
 METRIC_COLUMNS: tuple[MetricColumn, ...] = (
     MetricColumn("Date", "date", "date", required=True),
-    MetricColumn("CallsOffered", "callsoffered", "count", required=True),
-    MetricColumn("CallsHandled", "callshandled", "count", required=True),
-    MetricColumn("CallsAbandoned", "callsabandoned", "count", required=True),
-    MetricColumn("AverageSpeedofAnswer", "averagespeedofanswer", "number", required=True),
-    MetricColumn("ServiceLevel", "servicelevel", "number", required=True),
+    MetricColumn("CallsOffered", "callsoffered", "count", required=False, measure=True),
+    MetricColumn("CallsHandled", "callshandled", "count", required=False, measure=True),
+    MetricColumn("CallsAbandoned", "callsabandoned", "count", required=False, measure=True),
+    MetricColumn(
+        "AverageSpeedofAnswer", "averagespeedofanswer", "number", required=False, measure=True
+    ),
+    MetricColumn("ServiceLevel", "servicelevel", "number", required=False, measure=True),
     MetricColumn("BI_ID", "bi_id", "count", required=False),
 )
 DATE_COLUMN = METRIC_COLUMNS[0]
+MEASURE_COLUMNS: tuple[MetricColumn, ...] = tuple(c for c in METRIC_COLUMNS if c.measure)
+"""The day's figures, in the fixed order ``carried_columns`` lists them."""
+
+CARRIED_SEPARATOR = ","
+
+
+def carried_columns(columns: Iterable[MetricColumn]) -> list[str]:
+    """Raw names of the measures among ``columns``, in :data:`MEASURE_COLUMNS` order: what
+    a sheet with these columns carries (``carried_columns`` in the raw zone, joined with
+    :data:`CARRIED_SEPARATOR`; ``columns_carried`` in the manifest)."""
+    present = set(columns)
+    return [c.raw_name for c in MEASURE_COLUMNS if c in present]
+
 
 _ARROW_TYPES: dict[Kind, pa.DataType] = {
     "date": pa.date32(),
@@ -61,11 +82,17 @@ LINEAGE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("source_file_sha256", pa.string(), nullable=False),
     pa.field("source_sheet", pa.string(), nullable=False),
     pa.field("source_row_number", pa.int64(), nullable=False),
+    pa.field("carried_columns", pa.string(), nullable=False),
     pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
     pa.field("extract_rows", pa.int64(), nullable=False),
 )
 """Columns the loader adds to every row. ``load_issues`` lists cells that could not be
 read as their column's type, with the value as received; it is null when all were read.
+``carried_columns`` lists the measures the row's sheet has a column for (raw names in
+:data:`MEASURE_COLUMNS` order, comma-separated), so a measure the extract does not carry
+(null, nothing to say) is told apart from a blank cell (null, a row-level problem that
+``load_issues`` or dbt's rules report); it is null in files landed before the loader
+wrote it, and such extracts carried every measure.
 ``extract_rows`` is how many rows the workbook lands across all its partition files: a
 reader that finds fewer rows of an extract than that is looking at a load that was
 interrupted (or is still running), and leaves the extract out

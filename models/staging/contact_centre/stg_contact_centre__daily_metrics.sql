@@ -6,6 +6,23 @@ source as (
 
 ),
 
+carried as (
+
+    -- Which measures the row's sheet has a column for, as `,name,name,`: a measure it
+    -- does not carry is absent from the extract, not blank. Null in files landed before
+    -- the loader recorded it, whose extracts carried every measure.
+    select
+        *,
+        ','
+        || coalesce(
+            cast(carried_columns as varchar),
+            '{{ daily_metric_measures() | map(attribute="raw_name") | join(",") }}'
+        )
+        || ',' as carried_list
+    from source
+
+),
+
 renamed as (
 
     select
@@ -26,10 +43,15 @@ renamed as (
         cast(averagespeedofanswer as double) as avg_speed_of_answer_seconds,
         cast(servicelevel as double) as service_level,
 
+        -- which measures the row's extract carries
+        {%- for measure in daily_metric_measures() %}
+            strpos(carried_list, ',{{ measure.raw_name }},') > 0 as carries_{{ measure.name }},
+        {%- endfor %}
+
         -- what the loader could not read
         cast(load_issues as varchar) as load_issues
 
-    from source
+    from carried
 
 )
 

@@ -11,10 +11,34 @@ import sys
 from collections.abc import Sequence
 
 from dap import __version__, settings
-from dap.cli import athena_local, docs_coverage, fetch, load, metrics, report, sample, summary
+from dap.cli import (
+    athena_local,
+    docs_coverage,
+    extracts,
+    fetch,
+    load,
+    metrics,
+    report,
+    restore,
+    retract,
+    sample,
+    summary,
+)
 from dap.errors import DapError
 
-COMMANDS = (sample, fetch, load, metrics, summary, report, docs_coverage, athena_local)
+COMMANDS = (
+    sample,
+    fetch,
+    load,
+    extracts,
+    retract,
+    restore,
+    metrics,
+    summary,
+    report,
+    docs_coverage,
+    athena_local,
+)
 """In the order `dap --help` lists them: data in, then out, then tools."""
 
 

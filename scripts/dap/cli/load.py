@@ -17,15 +17,35 @@ if TYPE_CHECKING:
     from dap.lake.storage import Lake
 
 DESCRIPTION = """\
-Check every WORKBOOK (.xlsx or legacy .xls; .xlsm, .xlsb and .ods too) and land it: the
-original bytes to landing/ (named by sha256), typed Parquet by year to raw/, a manifest to
-_manifests/, an audit record to _audit/loads/. A workbook already landed is skipped.
+Check every WORKBOOK and land it: the original bytes to landing/ (named by sha256, with
+the extension of the format found), typed Parquet by year to raw/, a manifest to
+_manifests/, an audit record to _audit/loads/. A file already landed is skipped.
 
-A whole-file problem in any workbook (not a workbook, no sheet with the required columns,
-no data rows, dates that cannot be read, personal data with --pii=stop) stops the load
-before anything is written. A value that cannot be read lands as null with the reason in
-load_issues; dbt routes such rows to the quarantine. Where workbooks overlap, the most
-recently ingested wins, so give the newest last.
+Formats accepted, told from the content, never from the file name:
+  - Excel workbooks: .xlsx, .xlsm, .xlsb and legacy .xls; OpenDocument .ods;
+  - CSV, as the portal exports it: ';' or ',' delimited, UTF-8 with or without a
+    byte-order mark (UTF-16 with one, or Windows-1252, too), read as one sheet named 'csv';
+  - Parquet (the portal's Parquet export), read as one sheet named 'parquet'.
+Headers may be the export's labels (CallsOffered) or the API's field names (callsoffered).
+Any other file stops the load with a message saying what it is and what to do: TSV (save
+it as CSV or .xlsx), Excel 2003 XML (save it as .xlsx), Apple Numbers (export to .xlsx or
+CSV), JSON (use the CSV or Parquet export), HTML, PDF, another zip, an empty file.
+
+A metrics sheet needs a Date column and at least one measure (CallsOffered, CallsHandled,
+CallsAbandoned, AverageSpeedofAnswer, ServiceLevel): split extracts such as callsGeneral.xls
+(no CallsHandled) and callsHandled.xls (Date, CallsHandled) load, and each records the
+measures it carries. A whole-file problem in any file (not a format above, no sheet with
+Date and a measure, no data rows, dates that cannot be read, personal data with
+--pii=stop) stops the load before anything is written and leaves only an audit record of
+the refusal under _audit/refusals/ and its row in the extract event log. A value that
+cannot be read lands as null with the reason in load_issues; dbt routes such rows to the
+quarantine.
+
+Precedence, decided by dbt at every build: for each date, each measure comes from the
+most recently ingested extract that carries it with a valid row, so files are ingested in
+the order given (give the newest last), a re-issued callsHandled replaces handled calls
+only, and a day lacking offered, handled or abandoned calls is held back until the missing
+part lands. `dap extracts` lists what is landed; `dap retract` takes an extract back.
 
 Into an s3:// lake, each workbook's years are registered as partitions of the Glue table
 contact_centre_metrics before its manifest is written; buckets without default encryption

@@ -1,10 +1,15 @@
 """Download the City's 3-1-1 contact centre export from the open-data portal.
 
-The body is streamed to a temporary file in the output directory, checked to be a workbook
-(an `.xlsx` zip holding ``xl/workbook.xml``, or a legacy OLE2 `.xls`) and only then renamed
-to ``3-1-1-contact-centre-metrics.xlsx`` (or ``.xls``). Connection errors, timeouts, HTTP 429
-and 5xx are retried with exponential backoff; other failures raise `FetchError` at once.
-Nothing is left behind in the output directory when the download fails.
+The portal exports the dataset as ``xlsx`` (the default here), ``csv`` (``;``-delimited,
+with a byte-order mark) or ``parquet``, at ``…/exports/{format}`` (:func:`export_url`).
+The body is streamed to a temporary file in the output directory, checked to be the format
+asked for (an `.xlsx` zip holding ``xl/workbook.xml`` or a legacy OLE2 `.xls`; CSV text
+that ``dap load`` reads; a Parquet file with ``PAR1`` at both ends: told from the content by
+:func:`dap.ingest.formats.detect_format`, so an HTML or JSON error page never passes) and
+only then renamed to ``3-1-1-contact-centre-metrics.<format>`` (``.xls`` for a legacy
+workbook). Connection errors, timeouts, HTTP 429 and 5xx are retried with exponential
+backoff (by :mod:`tenacity`); other failures raise `FetchError` at once. Nothing is left
+behind in the output directory when the download fails.
 """
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal, get_args
 
 import requests
+import tenacity
 
-from dap.errors import FetchError
+from dap.errors import FetchError, WorkbookError
 
-DEFAULT_URL = (
+ExportFormat = Literal["xlsx", "csv", "parquet"]
+"""The portal's exports that ``dap load`` reads (the portal's JSON export it does not)."""
+EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
+EXPORTS_URL = (
     "https://opendata.vancouver.ca/api/explore/v2.1/catalog/datasets/"
-    "3-1-1-contact-centre-metrics/exports/xlsx"
+    "3-1-1-contact-centre-metrics/exports"
 )
+DEFAULT_URL = f"{EXPORTS_URL}/xlsx"
 EXPORT_STEM = "3-1-1-contact-centre-metrics"
 MAX_DELAY = 60.0
 CHUNK_SIZE = 1 << 16
@@ -42,45 +52,91 @@ class _RetryableError(Exception):
         self.retry_after = retry_after
 
 
+def export_url(export_format: ExportFormat = "xlsx") -> str:
+    """The portal's export URL for ``export_format``."""
+    if export_format not in EXPORT_FORMATS:
+        raise ValueError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
+    return f"{EXPORTS_URL}/{export_format}"
+
+
 def fetch_export(
     out_dir: Path,
-    url: str = DEFAULT_URL,
+    url: str | None = None,
     *,
+    export_format: ExportFormat = "xlsx",
     timeout: float = 60.0,
     retries: int = 4,
     backoff: float = 1.0,
     progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Path:
-    """Download the export into ``out_dir`` and return the workbook's path.
+    """Download the export into ``out_dir`` and return the file's path.
 
+    ``export_format`` is what the body must be (and the file's extension); ``url``
+    defaults to the portal's export in that format (:func:`export_url`).
     ``timeout`` applies to connecting and to each read; ``retries`` is how many more attempts
     follow a failed one (so ``retries + 1`` in all), waiting ``backoff * 2**n`` seconds
-    (or the server's numeric ``Retry-After``), never more than 60 s.
+    (or the server's numeric ``Retry-After``), never more than 60 s. ``sleep`` does the
+    waiting (tests pass one that only records how long it was asked to wait).
     """
     if retries < 0:
         raise ValueError("retries must be >= 0")
+    url = url or export_url(export_format)
     report = progress or (lambda _message: None)
     out_dir.mkdir(parents=True, exist_ok=True)
     attempts = retries + 1
-    last_error = ""
-    for attempt in range(attempts):
-        report(f"downloading {url} (attempt {attempt + 1} of {attempts})")
-        try:
-            return _download_once(out_dir, url, timeout, report)
-        except _RetryableError as exc:
-            last_error = str(exc)
-            if attempt + 1 == attempts:
-                break
-            delay = min(MAX_DELAY, max(backoff * 2**attempt, exc.retry_after or 0.0))
-            report(f"{last_error}; retrying in {delay:g} s")
-            sleep(delay)
-    raise FetchError(
-        f"could not download {url} after {attempts} attempt{'s' * (attempts > 1)}: {last_error}"
+
+    def before_attempt(state: tenacity.RetryCallState) -> None:
+        report(f"downloading {url} (attempt {state.attempt_number} of {attempts})")
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        delay = state.next_action.sleep if state.next_action else 0.0
+        report(f"{_failure(state)}; retrying in {delay:g} s")
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=_wait(backoff),
+        retry=tenacity.retry_if_exception_type(_RetryableError),
+        before=before_attempt,
+        before_sleep=before_sleep,
+        sleep=lambda seconds: sleep(float(seconds)),
+        reraise=True,  # the last _RetryableError itself, not tenacity's RetryError
     )
+    try:
+        return retrying(_download_once, out_dir, url, timeout, report, export_format)
+    except _RetryableError as exc:
+        raise FetchError(
+            f"could not download {url} after {attempts} attempt{'s' * (attempts > 1)}: {exc}"
+        ) from exc
 
 
-def _download_once(out_dir: Path, url: str, timeout: float, report: Callable[[str], None]) -> Path:
+def _wait(backoff: float) -> Callable[[tenacity.RetryCallState], float]:
+    """The wait before each retry: ``backoff * 2**n`` before retry n + 1, or the server's
+    Retry-After if that is longer; never more than `MAX_DELAY`."""
+    exponential = tenacity.wait_exponential(multiplier=backoff)
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        retry_after = error.retry_after if isinstance(error, _RetryableError) else None
+        return min(MAX_DELAY, max(exponential(state), retry_after or 0.0))
+
+    return wait
+
+
+def _failure(state: tenacity.RetryCallState) -> str:
+    """The failed attempt's description (its exception's message)."""
+    outcome = state.outcome
+    return str(outcome.exception()) if outcome is not None and outcome.failed else "failed"
+
+
+def _download_once(
+    out_dir: Path,
+    url: str,
+    timeout: float,
+    report: Callable[[str], None],
+    export_format: ExportFormat,
+) -> Path:
     """One attempt: request, stream to a temp file, validate, rename into place."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{EXPORT_STEM}.", suffix=".part", dir=out_dir)
     tmp = Path(tmp_name)
@@ -88,7 +144,10 @@ def _download_once(out_dir: Path, url: str, timeout: float, report: Callable[[st
         with os.fdopen(fd, "wb") as fh:
             content_type, size = _stream(url, timeout, fh)
         report(f"downloaded {_human_size(size)}")
-        suffix = _workbook_suffix(tmp, url, content_type, size)
+        if export_format == "xlsx":
+            suffix = _workbook_suffix(tmp, url, content_type, size)
+        else:
+            suffix = _export_suffix(tmp, url, content_type, size, export_format)
         tmp.chmod(0o644)
         target = out_dir / f"{EXPORT_STEM}{suffix}"
         os.replace(tmp, target)
@@ -153,6 +212,31 @@ def _workbook_suffix(path: Path, url: str, content_type: str, size: int) -> str:
     raise FetchError(
         f"{url} did not return a workbook: got {problem}, content-type {content_type!r}, "
         f"{size:,} bytes starting {head[:32]!r}"
+    )
+
+
+_DESCRIBED = {"csv": "CSV", "parquet": "a Parquet file"}
+
+
+def _export_suffix(
+    path: Path, url: str, content_type: str, size: int, export_format: ExportFormat
+) -> str:
+    """``.csv`` or ``.parquet`` when the body is that format, told from its content as
+    ``dap load`` tells it; `FetchError` saying what it is otherwise."""
+    from dap.ingest.formats import NOT_READABLE, detect_format  # noqa: PLC0415 - loader's import
+
+    data = path.read_bytes()
+    try:
+        found = detect_format(path.name, data).format
+    except WorkbookError as exc:  # what it is, without what to do with it
+        what = exc.problem.removeprefix(f"{NOT_READABLE}: ").split(";")[0]
+    else:
+        if found.value == export_format:
+            return found.extension
+        what = f"it is {_DESCRIBED.get(found.value, f'a workbook (.{found.value})')}"
+    raise FetchError(
+        f"{url} did not return {_DESCRIBED[export_format]}: {what}; content-type {content_type!r}, "
+        f"{size:,} bytes starting {data[:32]!r}"
     )
 
 

@@ -1,4 +1,6 @@
-"""The audit trail: one JSON record per load, under ``_audit/loads/`` in the landing zone.
+"""The audit trail: one JSON record per load, under ``_audit/loads/`` in the landing zone;
+one per refused load under ``_audit/refusals/``, one per retract or restore under
+``_audit/extracts/`` (:mod:`dap.lake.extracts` writes those two).
 
 A record says who loaded (the AWS identity for S3 lakes, the local user and host for a
 local folder), when it started and finished, every workbook with its sha256 and what
@@ -6,8 +8,11 @@ became of it, the rows per partition, any personal data masked (kinds and cells,
 values), and every object written with its size and, on a versioned bucket, its version
 id. A load that finds nothing new writes a record too: it proves the check was made.
 
-The record is written last, after the manifests; a load that stops before the end leaves
-no record, just as it leaves the data zones as they were.
+The record is written last, after the manifests. A load that stops before the end
+leaves no load record, and the data zones as they were; a load that stops because a file
+is refused leaves the refusal's record (who, when, the file's sha256 and name, the reason
+code and message, for personal data the kinds and cells, never a value) and its row in
+the extract event log, and nothing else.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ if TYPE_CHECKING:
     import boto3
 
 AUDIT_PREFIX = f"{AUDIT}/loads/"
+REFUSALS_PREFIX = f"{AUDIT}/refusals/"
+EXTRACT_EVENTS_PREFIX = f"{AUDIT}/extracts/"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,25 @@ class WrittenObject:
     size_bytes: int
     version_id: str | None = None
 
+    def as_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def record_key(prefix: str, at: datetime, record_id: str) -> str:
+    """Sortable by time, to the microsecond:
+    ``<prefix>2026/11/23/20261123T101500.123456Z-<id>.json``."""
+    stamp = at.astimezone(UTC)
+    return f"{prefix}{stamp:%Y/%m/%d/%Y%m%dT%H%M%S.%fZ}-{record_id}.json"
+
+
+def write_record(
+    lake: Lake, prefix: str, record_id: str, body: dict[str, Any], at: datetime
+) -> str:
+    """Write one JSON record under ``prefix`` (in the landing zone); return its key."""
+    key = record_key(prefix, at, record_id)
+    lake.write_bytes(key, json.dumps(body, indent=2, sort_keys=True).encode(), "application/json")
+    return key
+
 
 @dataclass
 class AuditRecord:
@@ -80,8 +106,10 @@ class AuditRecord:
     def key(self, finished_at: datetime) -> str:
         """Sortable by time, to the microsecond:
         ``_audit/loads/2026/11/23/20261123T101500.123456Z-<load id>.json``."""
-        stamp = finished_at.astimezone(UTC)
-        return f"{AUDIT_PREFIX}{stamp:%Y/%m/%d/%Y%m%dT%H%M%S.%fZ}-{self.load_id}.json"
+        return record_key(AUDIT_PREFIX, finished_at, self.load_id)
+
+    def who_record(self) -> dict[str, Any]:
+        return asdict(self.who)
 
     def to_json(self, finished_at: datetime) -> bytes:
         rows_per_partition: dict[str, int] = {}

@@ -5,7 +5,10 @@ over ``s3://bucket/prefix/raw/<dataset>/``: Parquet (snappy), its columns derive
 :data:`dap.schema.RAW_SCHEMA`, partitioned by ``year`` (an ``int``; rows whose date could
 not be read are in Hive's default partition). Every call is idempotent: the database and
 table are created when absent and brought in line when they differ, and a partition that
-is already registered with the same definition is left alone.
+is already registered with the same definition is left alone. The extract event log
+(:mod:`dap.lake.extracts`) is a second table beside it,
+``<database>.contact_centre_extract_events``, of the same layout but not partitioned
+(:class:`GlueEventLog`).
 
 The boto3 session is passed in, never created here: the CLI creates the one session a
 command uses.
@@ -151,6 +154,9 @@ class GlueCatalog:
     location is ``<lake_root>/raw/<table>/``.
     """
 
+    partition_keys: tuple[tuple[str, str], ...] = ((PARTITION_COLUMN, PARTITION_TYPE),)
+    description = TABLE_DESCRIPTION
+
     def __init__(
         self,
         session: boto3.Session,
@@ -170,6 +176,8 @@ class GlueCatalog:
             raise CatalogError(f"{lake_root}: the Glue catalog registers s3:// lakes only")
         self.database = database
         self.table = table
+        self.session = session
+        self.lake_root = lake_root
         self.location = f"{lake_root.rstrip('/')}/{RAW}/{table}/"
         self.columns = glue_columns(schema)
         with self._errors(f"open a Glue client for database {database}"):  # no region, ...
@@ -250,11 +258,11 @@ class GlueCatalog:
     def _table_input(self, parameters: dict[str, str]) -> TableInputTypeDef:
         return {
             "Name": self.table,
-            "Description": TABLE_DESCRIPTION,
+            "Description": self.description,
             "TableType": "EXTERNAL_TABLE",
             "Parameters": {**parameters, **TABLE_PARAMETERS},
             "StorageDescriptor": _Layout(self.columns, self.location).storage_descriptor(),
-            "PartitionKeys": _columns([(PARTITION_COLUMN, PARTITION_TYPE)]),
+            "PartitionKeys": _columns(self.partition_keys),
         }
 
     def _table_matches(self, table: TableTypeDef) -> bool:
@@ -263,7 +271,7 @@ class GlueCatalog:
         return (
             table.get("TableType") == "EXTERNAL_TABLE"
             and all(parameters.get(k) == v for k, v in TABLE_PARAMETERS.items())
-            and keys == ((PARTITION_COLUMN, PARTITION_TYPE),)
+            and keys == self.partition_keys
             and _Layout.read(table.get("StorageDescriptor", {}))
             == _Layout(self.columns, self.location)
         )
@@ -382,3 +390,34 @@ class GlueCatalog:
             raise CatalogError(f"Glue catalog: cannot {action} ({_code(exc)}: {message})") from exc
         except BotoCoreError as exc:  # endpoint unreachable, no credentials, ...
             raise CatalogError(f"Glue catalog: cannot {action} ({exc})") from exc
+
+
+EVENT_LOG_DESCRIPTION = (
+    "The extract event log: one row per file per `dap` run (landed, masked, unchanged, "
+    "refused, retracted, restored), appended by `dap load`, `dap retract` and `dap restore`."
+)
+
+
+class GlueEventLog(GlueCatalog):
+    """The extract event log's table (:mod:`dap.lake.extracts`): the same layout as the raw
+    table, in the same database, but over the audit trail's ``_audit/events/`` and not
+    partitioned (a few small files)."""
+
+    partition_keys = ()
+    description = EVENT_LOG_DESCRIPTION
+
+    @classmethod
+    def beside(
+        cls, catalog: GlueCatalog, *, table: str, schema: pa.Schema, location: str
+    ) -> GlueEventLog:
+        """The table ``table`` over ``location`` (the audit trail's ``_audit/events/``), in
+        ``catalog``'s database, through its session."""
+        log = cls(
+            catalog.session,
+            database=catalog.database,
+            lake_root=catalog.lake_root,
+            table=table,
+            schema=schema,
+        )
+        log.location = location
+        return log

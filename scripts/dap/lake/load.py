@@ -28,7 +28,10 @@ Personal data: every text cell of every sheet is scanned while the workbook is c
 from it (the landing copy stays the original file, in the landing zone that only the
 loader can read) and the manifest lists the kinds and cells masked, never the values.
 
-Every load that gets to the end writes an audit record (:mod:`dap.lake.audit`) last.
+Every load that gets to the end writes an audit record (:mod:`dap.lake.audit`) last, just
+after its rows in the extract event log (:mod:`dap.lake.extracts`: one per file, landed,
+masked or unchanged). A refused file stops the load with one trace and nothing else: its
+refusal record under ``_audit/refusals/`` and its ``refused`` row in the event log.
 """
 
 from __future__ import annotations
@@ -47,26 +50,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dap import __version__
-from dap.lake.audit import AuditRecord, Identity, WrittenObject, local_identity
-from dap.errors import LakeError, Location, WorkbookError
-from dap.lake.storage import LANDING, MANIFESTS, RAW, Lake
+from dap.errors import DapError, LakeError, Location, WorkbookError
+from dap.ingest.formats import parse_file
 from dap.ingest.pii import PiiPolicy
+from dap.ingest.workbook import ParsedWorkbook
+from dap.lake.audit import AuditRecord, Identity, WrittenObject, local_identity
+from dap.lake.extracts import DateSpan, ensure_event_log, record_load, trace_refusal
+from dap.lake.storage import LANDING, MANIFESTS, RAW, Lake
 from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
-from dap.ingest.workbook import ParsedWorkbook, parse_workbook
 
 if TYPE_CHECKING:
     from dap.lake.catalog import GlueCatalog
 
 Progress = Callable[[str], None]
 Clock = Callable[[], datetime]
-
-_CONTENT_TYPES = {
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
-    ".xlsb": "application/vnd.ms-excel.sheet.binary.macroEnabled.12",
-    ".xls": "application/vnd.ms-excel",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-}
 
 
 @dataclass
@@ -168,7 +165,22 @@ def load_workbooks(
             progress(f"[{number}/{total}] {path.name}: unchanged (sha256 {sha256[:12]}), skipped")
             continue
         seen.add(sha256)
-        parsed = parse_workbook(path.name, data, pii=pii)
+        try:
+            parsed = parse_file(path.name, data, pii=pii)  # workbook, CSV or Parquet, by content
+        except DapError as exc:  # refused: its trace is written, and nothing else
+            trace_refusal(
+                lake,
+                audit,
+                exc,
+                file_number=number,
+                name=path.name,
+                sha256=sha256,
+                size_bytes=len(data),
+                at=clock(),
+                catalog=catalog,
+                progress=progress,
+            )
+            raise
         sheets = ", ".join(f"{s.name!r} {s.rows:,} rows" for s in parsed.sheets)
         masked = (
             f"; personal data masked in {len(parsed.pii_findings)} cell(s)"
@@ -183,6 +195,7 @@ def load_workbooks(
         catalog.ensure_table()
         catalog.add_partitions(_landed_partitions(lake))
 
+    audit.objects_written.extend(ensure_event_log(lake, catalog))  # dap.lake.extracts
     previous: datetime | None = None
     for number, path, sha256, data, parsed in pending:
         ingested_at = _next_instant(clock(), previous)
@@ -202,6 +215,7 @@ def load_workbooks(
     order = {p.name: i for i, p in enumerate(paths)}
     summary.files.sort(key=lambda f: order.get(f.name, 0))
     audit.files = [f.audit_entry() for f in summary.files]
+    audit.objects_written.append(record_load(lake, audit, summary.files, clock()))  # event log
     summary.audit_key = audit.write(lake, clock())
     progress(f"audit record: {summary.audit_key}")
     return summary
@@ -273,10 +287,11 @@ def _write(
     ingested_at: datetime,
     catalog: GlueCatalog | None,
 ) -> FileOutcome:
-    suffix = path.suffix.lower() if path.suffix.lower() in _CONTENT_TYPES else ".bin"
+    detected = parsed.file_format  # from the content, never the name
+    suffix = detected.extension if detected is not None else ".bin"
     landing_key = f"{LANDING}/{DATASET}/{sha256}{suffix}"
     if not out.exists(landing_key):
-        content_type = _CONTENT_TYPES.get(suffix, "application/octet-stream")
+        content_type = detected.content_type if detected else "application/octet-stream"
         out.write_bytes(landing_key, data, content_type)
 
     rows = parsed.rows
@@ -284,7 +299,9 @@ def _write(
     outcome.pii_masked = [finding.as_record() for finding in parsed.pii_findings]
     rows_per_partition = outcome.rows_per_partition
     partition_values: list[str] = []
+    dates = DateSpan()  # first and last date, for the manifest
     for year, typed in parsed.by_year(sha256):
+        dates.include(typed)
         part = (
             typed.append_column(
                 pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
@@ -321,12 +338,18 @@ def _write(
                 "header_row": s.header_row,
                 "rows": s.rows,
                 "rows_with_issues": s.rows_with_issues,
+                "columns_carried": s.columns_carried,
             }
             for s in parsed.sheets
         ],
+        # The measures the extract carries (raw names, fixed order); a measure it does not
+        # carry is absent from it, not blank (dap.schema.LINEAGE_FIELDS, carried_columns).
+        "columns_carried": parsed.columns_carried,
         "skipped_sheets": parsed.skipped_sheets,
         "pii_masked": outcome.pii_masked,
         "rows": rows,
+        "first_date": dates.first_iso,
+        "last_date": dates.last_iso,
         "rows_per_partition": rows_per_partition,
         "raw_keys": outcome.partitions,
     }

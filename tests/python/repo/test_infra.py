@@ -431,6 +431,8 @@ def test_the_loader_writes_landing_and_raw_only(template: dict[str, Any]) -> Non
         "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${RawDatabaseName}",
         "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
         "table/${RawDatabaseName}/contact_centre_metrics",
+        "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
+        "table/${RawDatabaseName}/contact_centre_extract_events",
     }
     glue_actions = {action for action, _ in actions_on(loader, "glue")}
     assert {
@@ -453,12 +455,19 @@ def test_the_transformer_reads_raw_and_writes_curated_and_trusted(
     assert set(written) == {"CuratedBucket", "TrustedBucket", "AthenaResultsBucket"}
     assert written["AthenaResultsBucket"] == {"dbt/*"}
     assert buckets_read(template, "TransformerRole") == {
+        "LandingBucket",  # its _audit/events/ only: the extract event log (checked below)
         "RawBucket",
         "CuratedBucket",
         "TrustedBucket",
         "AthenaResultsBucket",
     }
     transformer = role_statements(template, "TransformerRole")
+    landing_reads = {
+        text_of(r)
+        for action, r in actions_on(transformer, "s3")
+        if action == "s3:GetObject" and "LandingBucket" in references(r)
+    }
+    assert landing_reads == {"${LandingBucket.Arn}/_audit/events/*"}
     glue_writes = {
         text_of(r)
         for action, r in actions_on(transformer, "glue")

@@ -64,11 +64,15 @@ class Loads:
 
 @dataclass(frozen=True)
 class Stops:
-    """The load stops: exit status 1, one message, nothing written."""
+    """The load stops: exit status 1, one message, and nothing written but the refusal's
+    trace in the audit trail (its record and its row in the extract event log)."""
 
     message: str
     """A fragment of the problem, after the location."""
     why: str
+    code: str = ""
+    """The reason code the refusal is recorded with (:data:`dap.errors.REFUSAL_CODES`);
+    every case gives one."""
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
@@ -664,6 +668,12 @@ def build_missing_column(path: Path) -> None:
     xlsx(path, {"Data": [["Daily extract"], keep, *rows]})
 
 
+def build_no_measure_column(path: Path) -> None:
+    rows: list[list[Cell]] = [["Date", "BI_ID"]]
+    rows += [[D + timedelta(days=i), i] for i in range(3)]
+    xlsx(path, {"Data": rows})
+
+
 def build_numbers_as_text(path: Path) -> None:
     rows: list[list[Cell]] = [
         HEADER,
@@ -874,7 +884,11 @@ CASES: tuple[Case, ...] = (
         "corrupt-zip-truncated",
         "truncated.xlsx",
         build_truncated_zip,
-        Stops("not a readable Excel workbook", "half a download: the zip has no directory"),
+        Stops(
+            "not a readable Excel workbook",
+            "half a download: the zip has no directory",
+            code="damaged",
+        ),
     ),
     Case(
         "corrupt-zip-bad-crc",
@@ -885,31 +899,40 @@ CASES: tuple[Case, ...] = (
             "its CRC-32 does not match",
             "a flipped bit: the member's data does not match its checksum",
             sheet=SHEET,
+            code="damaged",
         ),
     ),
     Case(
         "not-a-workbook-random-bytes",
         "random.xlsx",
         build_random_bytes,
-        Stops("not a readable Excel workbook", "a zip signature followed by noise"),
+        Stops("not a readable Excel workbook", "a zip signature followed by noise", code="damaged"),
     ),
     Case(
         "not-a-workbook-empty-file",
         "empty.xlsx",
         lambda p: p.write_bytes(b""),
-        Stops("not a readable Excel workbook", "zero bytes"),
+        Stops("not a readable Excel workbook", "zero bytes", code="not_a_workbook"),
     ),
     Case(
         "not-a-workbook-html",
         "export.xlsx",
         build_html,
-        Stops("not a readable Excel workbook", "a web page saved with an .xlsx name"),
+        Stops(
+            "not a readable Excel workbook",
+            "a web page saved with an .xlsx name",
+            code="unsupported_format",
+        ),
     ),
     Case(
         "not-a-workbook-zip-of-csv",
         "csv-in-zip.xlsx",
         build_zip_of_csv,
-        Stops("not a readable Excel workbook", "a valid zip that is not a workbook"),
+        Stops(
+            "not a readable Excel workbook",
+            "a valid zip that is not a workbook",
+            code="unsupported_format",
+        ),
     ),
     Case(
         "decompression-bomb",
@@ -921,6 +944,7 @@ CASES: tuple[Case, ...] = (
             "anything is inflated, naming the member and its sheet",
             sheet="Data",
             max_rss_mb=BOMB_MB,
+            code="too_large",
         ),
     ),
     Case(
@@ -933,6 +957,7 @@ CASES: tuple[Case, ...] = (
             "that, without ever holding more than a piece of it",
             sheet="Data",
             max_rss_mb=BOMB_MB,
+            code="too_large",
         ),
     ),
     Case(
@@ -947,6 +972,7 @@ CASES: tuple[Case, ...] = (
             row=1_048_576,
             column="XFD",
             max_rss_mb=BOMB_MB,
+            code="too_large",
         ),
     ),
     Case(
@@ -961,6 +987,7 @@ CASES: tuple[Case, ...] = (
             row=100_005,
             column="NTP",
             max_rss_mb=BOMB_MB,
+            code="too_large",
         ),
     ),
     Case(
@@ -970,6 +997,7 @@ CASES: tuple[Case, ...] = (
         Stops(
             "members, more than the 10,000 a workbook is allowed",
             "a workbook padded with 10,001 extra members: not something Excel writes",
+            code="too_large",
         ),
     ),
     Case(
@@ -980,13 +1008,14 @@ CASES: tuple[Case, ...] = (
             "password-protected",
             "an encrypted package cannot be read; the person who has the password can save "
             "a copy without it",
+            code="encrypted",
         ),
     ),
     Case(
         "password-protected-xls",
         "protected.xls",
         build_encrypted_xls,
-        Stops("password-protected", "a legacy workbook with a FILEPASS record"),
+        Stops("password-protected", "a legacy workbook with a FILEPASS record", code="encrypted"),
     ),
     Case(
         "corrupt-xls-sheet-offset",
@@ -996,6 +1025,7 @@ CASES: tuple[Case, ...] = (
             "not a readable Excel workbook (the reader failed on it: range start index",
             "a damaged record makes the parser panic: the probe meets it in a child process "
             "and the load says the file cannot be read",
+            code="not_a_workbook",
         ),
     ),
     Case(
@@ -1007,6 +1037,7 @@ CASES: tuple[Case, ...] = (
             "a damaged size makes the parser ask for a terabyte and abort: that happens in "
             "the memory-limited probe, not in the loader",
             max_rss_mb=BOMB_MB,
+            code="not_a_workbook",
         ),
     ),
     Case(
@@ -1018,6 +1049,7 @@ CASES: tuple[Case, ...] = (
             '<sst uniqueCount="4294967295"> makes the parser reserve 100 GB before reading a '
             "string; the declared count is checked first",
             max_rss_mb=BOMB_MB,
+            code="too_large",
         ),
     ),
     Case(
@@ -1036,7 +1068,11 @@ CASES: tuple[Case, ...] = (
         "empty-workbook",
         "empty-book.xlsx",
         build_empty_workbook,
-        Stops("no sheet has the required columns", "one empty sheet: nothing to load"),
+        Stops(
+            "no sheet has the required columns",
+            "one empty sheet: nothing to load",
+            code="no_metric_sheet",
+        ),
     ),
     Case(
         "empty-sheet-beside-data",
@@ -1063,6 +1099,7 @@ CASES: tuple[Case, ...] = (
         Stops(
             "no sheet has the required columns",
             "the only metrics are on a hidden sheet: someone hid them, so nothing loads",
+            code="no_metric_sheet",
         ),
     ),
     # headers
@@ -1080,12 +1117,22 @@ CASES: tuple[Case, ...] = (
         "merged-header-cell",
         "merged-header.xlsx",
         build_merged_header_cell,
-        Stops(
-            "required column missing: 'CallsHandled'",
-            "a header cell merged over its neighbour hides that column's name",
-            sheet="Data",
-            row=1,
-            column="CallsHandled",
+        Loads(
+            3,
+            "a header cell merged over its neighbour hides that column's name: the sheet is "
+            "an extract without that measure (carried_columns says so), and dbt holds its "
+            "days back as incomplete until an extract that carries it lands",
+            values={
+                2 + i: expected(
+                    1 + i,
+                    D + timedelta(days=i),
+                    callshandled=None,
+                    bi_id=None,
+                    carried_columns="callsoffered,callsabandoned,averagespeedofanswer,servicelevel",
+                )
+                for i in range(3)
+            },
+            issues={2: [], 3: [], 4: []},
         ),
     ),
     Case(
@@ -1098,6 +1145,7 @@ CASES: tuple[Case, ...] = (
             sheet="Data",
             row=1,
             column="CallsOffered",
+            code="duplicate_header",
         ),
     ),
     Case(
@@ -1114,12 +1162,32 @@ CASES: tuple[Case, ...] = (
         "missing-column",
         "missing-column.xlsx",
         build_missing_column,
+        Loads(
+            3,
+            "a measure absent from the whole file is not carried by this extract, not "
+            "missing from each row: another extract may supply it",
+            values={
+                3 + i: expected(
+                    1 + i,
+                    D + timedelta(days=i),
+                    averagespeedofanswer=None,
+                    carried_columns="callsoffered,callshandled,callsabandoned,servicelevel",
+                )
+                for i in range(3)
+            },
+            issues={3: [], 4: [], 5: []},
+        ),
+    ),
+    Case(
+        "no-measure-column",
+        "no-measure.xlsx",
+        build_no_measure_column,
         Stops(
-            "required column missing: 'AverageSpeedofAnswer'",
-            "a figure the marts need is absent from the whole file",
+            "no measure column in the header",
+            "a date without any figure beside it is not an extract",
             sheet="Data",
-            row=2,
-            column="AverageSpeedofAnswer",
+            row=1,
+            code="missing_column",
         ),
     ),
     # values
@@ -1219,6 +1287,7 @@ CASES: tuple[Case, ...] = (
             sheet="Data",
             row=2,
             column="Date",
+            code="unreadable_dates",
         ),
     ),
     Case(

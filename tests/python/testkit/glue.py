@@ -32,6 +32,7 @@ GLUE_COLUMNS = [
     ("source_file_sha256", "string"),
     ("source_sheet", "string"),
     ("source_row_number", "bigint"),
+    ("carried_columns", "string"),
     ("ingested_at", "timestamp"),
     ("extract_rows", "bigint"),
 ]

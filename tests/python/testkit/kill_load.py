@@ -1,9 +1,11 @@
 """Run `dap` and SIGKILL it at a chosen point of its writes (the crash-safety tests).
 
 ``DAP_KILL_AT=N`` kills the process at the N-th event (0-based) of a load: every write
-to the lake is an event before it starts and, on a local lake, another once its
-temporary file is complete but not yet renamed into place; every Glue registration is an
-event before it is sent. ``DAP_KILL_AT=-1`` kills nothing and prints the number of events
+to the lake (the audit trail's too: the event log's zero-row file, the load's events, its
+audit record) is an event before it starts and, on a local lake, another once its
+temporary file is complete but not yet renamed into place; every registration of
+partitions in Glue (``GlueCatalog.add_partitions``, even of none) is an event before it
+is sent. ``DAP_KILL_AT=-1`` kills nothing and prints the number of events
 to stderr as ``events=N``, so a test can enumerate every point.
 
 Used as ``python kill_load.py load WORKBOOK... --lake LAKE``; the arguments go to `dap`.

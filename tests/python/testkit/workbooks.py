@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from dap.samples.excel_writer import Cell, write_xls, write_xlsx
 from dap.schema import DATASET
@@ -72,8 +74,8 @@ def sha256_of(path: Path) -> str:
 def tree_state(root: Path, *, audit: bool = False) -> dict[str, str]:
     """Every file under ``root`` (hidden and temporary ones included) -> sha256 of its bytes.
 
-    The audit trail (``_audit/``: a record per successful load, even one that lands
-    nothing) is left out unless ``audit``."""
+    The audit trail (``_audit/``: a record per load, even one that lands nothing, and
+    per refusal; the extract event log) is left out unless ``audit``."""
     if not root.exists():
         return {}
     state: dict[str, str] = {}
@@ -87,6 +89,65 @@ def tree_state(root: Path, *, audit: bool = False) -> dict[str, str]:
             path = Path(dirpath) / name
             state[path.relative_to(root).as_posix() + "/"] = ""
     return state
+
+
+AUDIT = "_audit/"
+
+
+def audit_added(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, list[str]]:
+    """The files ``_audit/`` gained between two ``tree_state(..., audit=True)``, by kind
+    (the folder under ``_audit/``: ``loads``, ``refusals``, ``events``, ``extracts``),
+    each list sorted. The trail only grows: an audit file changed or removed fails."""
+    changed = sorted(k for k, v in before.items() if k.startswith(AUDIT) and after.get(k) != v)
+    assert changed == [], f"audit files changed or removed: {changed}"
+    added: dict[str, list[str]] = {}
+    for key in sorted(set(after) - set(before)):
+        if key.startswith(AUDIT) and not key.endswith("/"):
+            kind = key.removeprefix(AUDIT).split("/")[0]
+            added.setdefault(kind, []).append(key)
+    return added
+
+
+def assert_refused(
+    lake: Path,
+    before: Mapping[str, str],
+    *,
+    sha256: str,
+    code: str,
+    never: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A refused file left its trace and nothing else: the lake outside ``_audit/`` as in
+    ``before`` (a ``tree_state(lake, audit=True)``), and ``_audit/`` one refusal record
+    and one event-log file more, both naming the file's ``sha256`` and the reason
+    ``code``, neither holding any of ``never`` (personal data, in any case). Returns the record."""
+    after = tree_state(lake, audit=True)
+    outside = {k: v for k, v in before.items() if not k.startswith(AUDIT)}
+    assert {k: v for k, v in after.items() if not k.startswith(AUDIT)} == outside
+    added = audit_added(before, after)
+    assert sorted(added) == ["events", "refusals"], added
+    (record_key,) = added["refusals"]
+    (events_key,) = added["events"]
+    text = (lake / record_key).read_text()
+    record: dict[str, Any] = json.loads(text)
+    stamp, load_id = r"\d{8}T\d{6}\.\d{6}Z", record["load_id"]
+    assert re.fullmatch(rf"_audit/refusals/\d{{4}}/\d\d/\d\d/{stamp}-{load_id}\.json", record_key)
+    assert re.fullmatch(rf"_audit/events/{stamp}-{load_id}\.parquet", events_key)
+    assert (record["record"], record["file"]["sha256"], record["reason_code"]) == (
+        "refusal",
+        sha256,
+        code,
+    )
+    (event,) = pq.read_table(lake / events_key).to_pylist()
+    assert (event["event_type"], event["source_file_sha256"], event["reason_code"]) == (
+        "refused",
+        sha256,
+        code,
+    )
+    assert event["event_id"] == load_id
+    for value in never:  # in any case
+        assert value.lower() not in text.lower(), "the refusal record holds the value"
+        assert value.lower() not in repr(event).lower(), "the event log holds the value"
+    return record
 
 
 def raw_table(lake: Path) -> pa.Table:

@@ -23,7 +23,9 @@ the parser's own copy of the sheet (32 bytes a cell) a row costs a few dozen byt
 One module a concern:
 
 - :mod:`._read`: :func:`parse_workbook`; the sheets read row by row and scanned for
-  personal data, the metric sheets' rows handed on in batches.
+  personal data, the metric sheets' rows handed on in batches. :func:`parse_table` reads
+  a file of one table (CSV, Parquet: :mod:`dap.ingest.formats`) the same way, as a
+  workbook of one sheet.
 - :mod:`._sheets`: finding a sheet's header row and the metric columns in it.
 - :mod:`._typing`: typing a batch's cells into Arrow columns, in bulk or cell by cell.
 - :mod:`._parsed`: :class:`ParsedWorkbook`, the typed columns and what was read.
@@ -31,7 +33,12 @@ One module a concern:
 
 from dap.ingest.pii import column_letter
 from dap.ingest.workbook._parsed import ParsedWorkbook, SheetResult
-from dap.ingest.workbook._read import ARROW_CHUNK_ROWS, SCAN_BATCH_ROWS, parse_workbook
+from dap.ingest.workbook._read import (
+    ARROW_CHUNK_ROWS,
+    SCAN_BATCH_ROWS,
+    parse_table,
+    parse_workbook,
+)
 from dap.ingest.workbook._sheets import HEADER_SEARCH_ROWS
 from dap.ingest.workbook._typing import UNREADABLE_DATE_SHARE, CellNotes
 
@@ -44,5 +51,6 @@ __all__ = [
     "ParsedWorkbook",
     "SheetResult",
     "column_letter",
+    "parse_table",
     "parse_workbook",
 ]

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dap.ingest.pii import PiiFinding
-from dap.schema import DATE_COLUMN, METRIC_COLUMNS, RAW_SCHEMA
+from dap.schema import DATE_COLUMN, MEASURE_COLUMNS, METRIC_COLUMNS, RAW_SCHEMA
+
+if TYPE_CHECKING:
+    from dap.ingest.formats import FileFormat
 
 
 @dataclass
@@ -19,6 +23,9 @@ class SheetResult:
     header_row: int
     rows: int = 0
     rows_with_issues: int = 0
+    columns_carried: list[str] = field(default_factory=list)
+    """The measures the sheet has a column for (raw names, :data:`~dap.schema.MEASURE_COLUMNS`
+    order); every row of the sheet records them in ``carried_columns``."""
 
 
 class _Columns:
@@ -40,6 +47,11 @@ class _Columns:
             self.chunks[name].append(batch[name])
         self.rows += lengths.pop()
 
+    def extend(self, other: _Columns) -> None:
+        """Append every batch of ``other`` (the same columns), without copying values."""
+        for index in range(len(other.chunks[self.names[0]])):
+            self.add({name: other.chunks[name][index] for name in self.names})
+
     def column(self, name: str) -> pa.ChunkedArray:
         return pa.chunked_array(self.chunks[name], self.types[name])
 
@@ -54,6 +66,8 @@ class ParsedWorkbook:
     pii_findings: list[PiiFinding] = field(default_factory=list)
     """Where personal data was masked (``mask`` policy), by kind; never the values."""
     data: _Columns = field(default_factory=_Columns, repr=False)
+    file_format: FileFormat | None = None
+    """The format told from the content (:func:`dap.ingest.formats.parse_file` sets it)."""
 
     @property
     def rows(self) -> int:
@@ -62,7 +76,8 @@ class ParsedWorkbook:
     @property
     def columns(self) -> dict[str, list[object]]:
         """Every typed column as a list (raw-zone names plus ``load_issues``,
-        ``source_sheet`` and ``source_row_number``); for inspection, the loader uses
+        ``source_sheet``, ``source_row_number`` and ``carried_columns``); for inspection,
+        the loader uses
         :meth:`to_arrow`."""
         return {name: self.data.column(name).to_pylist() for name in self.data.names}
 
@@ -95,7 +110,15 @@ class ParsedWorkbook:
         data["source_file_sha256"] = pa.repeat(pa.scalar(sha256, pa.string()), n)
         data["source_sheet"] = typed["source_sheet"]
         data["source_row_number"] = typed["source_row_number"]
+        data["carried_columns"] = typed["carried_columns"]
         return pa.table(data)
+
+    @property
+    def columns_carried(self) -> list[str]:
+        """The measures some sheet carries (raw names, in :data:`~dap.schema.MEASURE_COLUMNS`
+        order): the extract's ``columns_carried`` in its manifest."""
+        carried = {name for sheet in self.sheets for name in sheet.columns_carried}
+        return [c.raw_name for c in MEASURE_COLUMNS if c.raw_name in carried]
 
     @property
     def years(self) -> list[int | None]:
@@ -108,4 +131,5 @@ def _column_names() -> list[str]:
         "load_issues",
         "source_sheet",
         "source_row_number",
+        "carried_columns",
     ]

@@ -24,10 +24,18 @@ from dap.errors import Location, PiiError, WorkbookError
 from dap.ingest.cells import is_blank
 from dap.ingest.guard import ParserProbe, check_archive
 from dap.ingest.pii import PiiFinding, PiiPolicy, mask_grid, mask_pii, scan_grid, scan_name
-from dap.ingest.workbook._parsed import ParsedWorkbook, SheetResult
-from dap.ingest.workbook._sheets import HEADER_SEARCH_ROWS, _find_header, _PartialHeaderError
+from dap.ingest.workbook._parsed import ParsedWorkbook, SheetResult, _Columns
+from dap.ingest.workbook._sheets import (
+    HEADER_SEARCH_ROWS,
+    WANTED_COLUMNS,
+    _carries_some_measures_only,
+    _find_header,
+    _has_figures,
+    _notes_sheet,
+    _PartialHeaderError,
+)
 from dap.ingest.workbook._typing import CellNotes, _check_date_column, _SheetTyping
-from dap.schema import METRIC_COLUMNS
+from dap.schema import carried_columns
 
 SCAN_BATCH_ROWS = 4096
 """Rows scanned for personal data at a time, before any of them is typed."""
@@ -73,21 +81,81 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
             raise
         problem = f"not a readable Excel workbook (the reader failed on it: {exc})"
         raise WorkbookError(where, problem) from exc
+    wanted = WANTED_COLUMNS
+    no_sheet = (
+        f"no sheet has the required columns ({wanted}) in a header row within its first "
+        f"{HEADER_SEARCH_ROWS} rows; sheets: {_names(book)}"
+    )
+    return _checked(result, findings, pii, deferred, partial_headers, no_sheet)
+
+
+def parse_table(
+    file_name: str,
+    table: str,
+    rows: Iterable[list[object]],
+    *,
+    pii: PiiPolicy = "stop",
+) -> ParsedWorkbook:
+    """Parse a file that holds one table (a CSV or Parquet file) as a workbook with one
+    sheet named ``table``, through the same header search, personal-data scan, typing and
+    checks as :func:`parse_workbook`, so its messages and ``load_issues`` read the same
+    (``CallsOffered (B7): 'abc' is not a number``).
+
+    ``rows`` are the table's rows from row 1 (the header row, or title rows above it), each
+    a list of cells from column A; under ``mask`` they are masked in place. The reader may
+    raise :class:`~dap.errors.WorkbookError` from ``rows`` for a damaged file: it is
+    reported once the rows read so far have been scanned, after any personal data found.
+    """
+    findings = scan_name(Location(mask_pii(file_name)), file_name)
+    file_name = mask_pii(file_name)  # as it lands, and in every message
+    result = ParsedWorkbook(file_name, [])
+    scanned = _scanned_rows(file_name, table, iter(rows), pii, findings)
+    partial_headers: list[_PartialHeaderError] = []
+    deferred: WorkbookError | None = None
+    sheet: SheetResult | None = None
+    try:
+        if not (findings and pii == "stop"):  # the file will not load: scan only
+            try:
+                sheet = _read_sheet(file_name, table, scanned, result, {})
+            except _PartialHeaderError as exc:
+                partial_headers.append(exc)
+            except WorkbookError as exc:
+                deferred = exc
+        collections.deque(scanned, maxlen=0)  # scan the rest of the table
+    except WorkbookError as exc:  # the reader's: the file is damaged past this point
+        deferred = deferred or exc
+    if sheet is not None:
+        result.sheets.append(sheet)
+    wanted = WANTED_COLUMNS
+    no_header = (
+        f"no header row with the required columns ({wanted}) within its first "
+        f"{HEADER_SEARCH_ROWS} rows"
+    )
+    return _checked(result, findings, pii, deferred, partial_headers, no_header)
+
+
+def _checked(
+    result: ParsedWorkbook,
+    findings: list[PiiFinding],
+    pii: PiiPolicy,
+    deferred: WorkbookError | None,
+    partial_headers: list[_PartialHeaderError],
+    no_sheet: str,
+) -> ParsedWorkbook:
+    """The whole-file checks once every sheet has been read and scanned: personal data
+    (``stop``), the first problem met, a sheet with the metrics (``no_sheet`` says what is
+    missing), data rows under its header."""
     if findings and pii == "stop":
         raise PiiError(findings)
     if deferred is not None:
         raise deferred
     result.pii_findings = findings
 
+    where = Location(result.file_name)
     if not result.sheets and partial_headers:
         raise WorkbookError(partial_headers[0].location, partial_headers[0].problem)
     if not result.sheets:
-        wanted = ", ".join(c.label for c in METRIC_COLUMNS if c.required)
-        raise WorkbookError(
-            where,
-            f"no sheet has the required columns ({wanted}) in a header row within its first "
-            f"{HEADER_SEARCH_ROWS} rows; sheets: {_names(book)}",
-        )
+        raise WorkbookError(where, no_sheet)
     if result.rows == 0:
         sheets = ", ".join(repr(s.name) for s in result.sheets)
         raise WorkbookError(where, f"no data rows under the header (sheets {sheets})")
@@ -215,13 +283,17 @@ def _read_sheet(
     if header is None:
         return None
     header_row, positions = header
-    result = SheetResult(sheet, header_row)
-    typing = _SheetTyping(positions, notes, out.data)
+    result = SheetResult(sheet, header_row, columns_carried=carried_columns(positions))
+    data = _Columns()  # the sheet's rows join the workbook's once the sheet qualifies
+    typing = _SheetTyping(positions, notes, data)
     first_row = header_row + 1
     while batch := list(itertools.islice(rows, ARROW_CHUNK_ROWS)):
         kept, with_issues = typing.read(batch, first_row, sheet)
         result.rows += kept
         result.rows_with_issues += with_issues
         first_row += len(batch)
+    if _carries_some_measures_only(positions) and not _has_figures(data, positions):
+        raise _notes_sheet(file_name, sheet, header_row, positions)
     _check_date_column(file_name, sheet, positions, typing.dates_seen, typing.date_problems)
+    out.data.extend(data)
     return result

@@ -16,7 +16,14 @@ from dap.errors import Location, WorkbookError
 from dap.ingest.cells import PARSERS, is_blank, quote
 from dap.ingest.pii import column_letter
 from dap.ingest.workbook._parsed import _Columns
-from dap.schema import DATE_COLUMN, METRIC_COLUMNS, Kind, MetricColumn
+from dap.schema import (
+    CARRIED_SEPARATOR,
+    DATE_COLUMN,
+    METRIC_COLUMNS,
+    Kind,
+    MetricColumn,
+    carried_columns,
+)
 
 UNREADABLE_DATE_SHARE = 0.5
 """Above this share of unreadable dates the column, not the rows, is considered broken."""
@@ -35,6 +42,7 @@ class _SheetTyping:
         self.positions = positions
         self.notes = notes
         self.out = out
+        self.carried = CARRIED_SEPARATOR.join(carried_columns(positions))
         self.dates_seen = 0
         self.date_problems: list[tuple[int, str]] = []
 
@@ -79,6 +87,9 @@ class _SheetTyping:
         arrays["source_sheet"] = pa.repeat(pa.scalar(sheet, types["source_sheet"]), count)
         arrays["source_row_number"] = kept(
             list(range(first_row, first_row + len(batch))), "source_row_number"
+        )
+        arrays["carried_columns"] = pa.repeat(
+            pa.scalar(self.carried, types["carried_columns"]), count
         )
         self.out.add(arrays)
         empty_dates = empties[list(self.positions).index(DATE_COLUMN)]
@@ -127,8 +138,11 @@ _INT64_MIN, _INT64_END = -(2**63), 2**63
 def _bulk_dates(cells: list[object]) -> pa.Array | None:
     """A column of Excel dates only, as an array (what :func:`~dap.ingest.cells.parse_date`
     returns for each); None if any cell is something else."""
-    if set(map(type, cells)) == {date}:
+    kinds = set(map(type, cells))
+    if kinds == {date}:
         return pa.array(cells, pa.date32())
+    if kinds == {str}:  # a CSV's dates: ISO text, checked calendar dates only
+        return _bulk_text(cells, _ISO_DATE_TEXT, pa.date32())
     return None
 
 
@@ -136,7 +150,10 @@ def _bulk_counts(cells: list[object]) -> pa.Array | None:
     """A column of whole floats within int64 only, as int64 (what
     :func:`~dap.ingest.cells.parse_count` makes of each); None otherwise. Arrow's checked cast
     refuses fractions, NaN, infinities and values out of range, as the parser does."""
-    if set(map(type, cells)) != {float}:
+    kinds = set(map(type, cells))
+    if kinds == {str}:  # a CSV's counts: plain digits
+        return _bulk_text(cells, _COUNT_TEXT, pa.int64())
+    if kinds != {float}:
         return None
     try:
         return pa.array(cells, pa.float64()).cast(pa.int64())
@@ -147,10 +164,37 @@ def _bulk_counts(cells: list[object]) -> pa.Array | None:
 def _bulk_numbers(cells: list[object]) -> pa.Array | None:
     """A column of finite floats only, as float64 (what :func:`~dap.ingest.cells.parse_number`
     returns for each); None otherwise."""
-    if set(map(type, cells)) != {float}:
+    kinds = set(map(type, cells))
+    if kinds == {str}:  # a CSV's numbers: plain decimals
+        return _bulk_text(cells, _NUMBER_TEXT, pa.float64())
+    if kinds != {float}:
         return None
     numbers = pa.array(cells, pa.float64())
     return numbers if pc.all(pc.is_finite(numbers)).as_py() else None
+
+
+_ISO_DATE_TEXT = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$"
+"""Dates as text that Arrow's checked cast reads as :func:`~dap.ingest.cells.parse_date`
+does (an impossible day such as 2023-02-29 fails the cast: the parser then says why)."""
+_COUNT_TEXT = r"^[0-9]{1,15}$"
+"""Counts as text read alike by Arrow and :func:`~dap.ingest.cells.parse_count` (at most 15
+digits: the parser goes through a float, exact below 2**53)."""
+_NUMBER_TEXT = r"^-?[0-9]{1,15}(?:\.[0-9]+)?$"
+"""Numbers as text read alike by Arrow and :func:`~dap.ingest.cells.parse_number`: both
+round a decimal to the nearest float."""
+
+
+def _bulk_text(cells: list[object], pattern: str, kind: pa.DataType) -> pa.Array | None:
+    """A column of text cells that all match ``pattern``, cast to ``kind`` in one go (the
+    values the column's parser gives each, as the patterns' notes say); None if any cell
+    does not match or the cast refuses one, leaving the column to the parser."""
+    text = pa.array(cells, pa.string())
+    if not pc.all(pc.match_substring_regex(text, pattern)).as_py():
+        return None
+    try:
+        return text.cast(kind)
+    except pa.ArrowInvalid:
+        return None
 
 
 def _cellwise_dates(cells: list[object]) -> list[object]:

@@ -22,8 +22,9 @@ import pytest
 import testkit
 from athena_local.serve import create_protected_bucket
 from dap.lake.catalog import GlueCatalog
+from dap.lake.extracts import EMPTY_KEY, EVENT_SCHEMA, EVENTS_PREFIX
 from dap.lake.load import load_workbooks
-from dap.lake.storage import Lake, LocalLake, S3Lake, open_lake
+from dap.lake.storage import RAW, Lake, LocalLake, S3Lake, open_lake
 from dap.schema import DATASET
 from testkit.support import DbtRunner
 from testkit.workbooks import clean_env, simple_book, tree_state
@@ -85,12 +86,24 @@ def _snapshot(lake: Lake) -> dict[str, object]:
 
 def _check_readers_see_whole_extracts(lake: Lake) -> None:
     """What int_daily_metrics_validated relies on: every extract with a manifest is
-    complete, and every Parquet file is whole (a partial file would not even parse)."""
+    complete, and every Parquet file is whole (a partial file would not even parse). And
+    what the dbt source of the extract event log relies on: once anything is in the raw
+    zone, ``_audit/events/`` holds at least its zero-row file, and every file there has
+    the log's columns."""
     keys = lake.list_keys("")
-    tables = [pq.read_table(io.BytesIO(lake.read_bytes(k))) for k in keys if k.endswith(".parquet")]
+    tables = {
+        k: pq.read_table(io.BytesIO(lake.read_bytes(k))) for k in keys if k.endswith(".parquet")
+    }
     assert not [k for k in keys if k.rsplit("/", 1)[-1].startswith(".")], keys  # no temporaries
+    events = {k: t for k, t in tables.items() if k.startswith(EVENTS_PREFIX)}
+    raw = {k: t for k, t in tables.items() if k.startswith(f"{RAW}/")}
+    assert set(tables) == set(events) | set(raw), keys  # no Parquet anywhere else
+    if raw:
+        assert EMPTY_KEY in events, keys
+    for key, table in events.items():
+        assert table.schema.equals(EVENT_SCHEMA), key
     rows: dict[str, list[int]] = {}
-    for table in tables:
+    for table in raw.values():
         for sha, expected in zip(
             table.column("source_file_sha256").to_pylist(),
             table.column("extract_rows").to_pylist(),
@@ -139,9 +152,10 @@ def test_a_local_load_killed_anywhere_converges(tmp_path):
         return ["--lake", lake.uri]
 
     points = _converges(fresh, args, clean_env(), books)
-    # Per workbook: the landing copy, two Parquet files, the manifest; then the audit
-    # record. Each is two events on a local lake: the write starts, the rename.
-    assert points == 2 * (2 * 4 + 1)
+    # First the event log's zero-row file; per workbook: the landing copy, two Parquet
+    # files, the manifest; then the load's events and its audit record. Each is two
+    # events on a local lake: the write starts, the rename.
+    assert points == 2 * (1 + 2 * 4 + 2)
 
 
 def test_an_s3_load_killed_anywhere_converges(tmp_path, moto_env):
@@ -170,9 +184,9 @@ def test_an_s3_load_killed_anywhere_converges(tmp_path, moto_env):
     assert isinstance(reference_lake, S3Lake)
     events = _event_count([*map(str, books), *args(reference_lake)], env)
     reference = _snapshot(reference_lake)
-    # Per workbook: four writes and its Glue registration; the catalog check at the start;
-    # the audit record.
-    assert events == 2 * 5 + 2
+    # The catalog check at the start; the event log's zero-row file; per workbook: four
+    # writes and its Glue registration; the load's events; the audit record.
+    assert events == 1 + 1 + 2 * 5 + 1 + 1
     for kill_at in range(events):
         lake = fresh()
         assert isinstance(lake, S3Lake)
@@ -226,7 +240,7 @@ def test_two_loads_at_once_lose_nothing(tmp_path):
     # Loading everything again finds every workbook landed.
     again = load_workbooks([*mine, *theirs], LocalLake(lake))
     assert [f.status for f in again.files] == ["unchanged"] * 8
-    assert [k for k in tree_state(lake) if k.endswith(".tmp")] == []
+    assert [k for k in tree_state(lake, audit=True) if k.endswith(".tmp")] == []
 
 
 @pytest.mark.dbt
@@ -235,9 +249,10 @@ def test_dbt_leaves_out_an_extract_whose_load_was_killed(tmp_path, run_dbt: DbtR
     have the first workbook's days only, and a warning names the half-landed extract."""
     books = _books(tmp_path / "in")
     lake = tmp_path / "lake"
-    # Events: first.xlsx landing (2: write, rename), 2 partitions (4), manifest (2);
-    # second.xlsx landing (2), first partition (2): kill as its second partition starts.
-    killed = _kill_load([*map(str, books), "--lake", str(lake)], 12, clean_env())
+    # Events: the event log's zero-row file (2: write, rename); first.xlsx landing (2),
+    # 2 partitions (4), manifest (2); second.xlsx landing (2), first partition (2): kill
+    # as its second partition starts.
+    killed = _kill_load([*map(str, books), "--lake", str(lake)], 14, clean_env())
     assert killed.returncode == -9, killed.stderr
     assert len(list((lake / "raw").rglob("*.parquet"))) == 3
 

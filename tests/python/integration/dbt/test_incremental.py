@@ -76,7 +76,7 @@ def test_incremental_runs_equal_a_full_refresh_after_a_sequence_of_loads(
     # A bad row for a 2020 day (quarantined: the older good row stays) and a new year.
     bad: list[list[Cell]] = [
         HEADER,
-        [date(2020, 12, 5), 10, 20, 0, 1.0, 0.5, 1],  # more handled than offered
+        [date(2020, 12, 5), 10, -20, 0, 1.0, 0.5, 1],  # a negative count
         *rows_for(date(2022, 3, 1), 10),
     ]
     _load(lake, xlsx(books / "fix-and-2022.xlsx", {SHEET: bad}))

@@ -197,6 +197,25 @@ def test_a_schema_change_in_the_loader_propagates(glue, database):
     assert all(_columns(p["StorageDescriptor"]) == expected for p in partitions.values())
 
 
+def test_a_table_registered_before_carried_columns_gains_it(glue, database):
+    """The raw table and partitions an older loader registered (no carried_columns) gain
+    the column on the next load; Athena reads it as null in the older files, which dbt
+    takes as "carries every measure"."""
+    before = pa.schema([f for f in RAW_SCHEMA if f.name != "carried_columns"])
+    old = _catalog(database, schema=before)
+    old.ensure_table()
+    old.add_partitions(["2020", NULL_PARTITION])
+    assert ("carried_columns", "string") not in _columns(
+        _table(glue, database)["StorageDescriptor"]
+    )
+
+    assert _catalog(database).ensure_table() is True
+    assert _columns(_table(glue, database)["StorageDescriptor"]) == GLUE_COLUMNS
+    partitions = _partitions(glue, database)
+    assert sorted(partitions) == ["2020", NULL_PARTITION]
+    assert all(_columns(p["StorageDescriptor"]) == GLUE_COLUMNS for p in partitions.values())
+
+
 def test_different_partition_keys_are_replaced(glue, database):
     glue.create_database(DatabaseInput={"Name": database})
     table_input = _old_table_input(GLUE_COLUMNS, LOCATION)

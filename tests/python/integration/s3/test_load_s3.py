@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from athena_local.serve import create_protected_bucket
 from dap.errors import CatalogError, LakeError, WorkbookError
 from dap.lake.catalog import GlueCatalog
+from dap.lake.extracts import EMPTY_KEY, EVENTS_PREFIX
 from dap.lake.load import load_workbooks
 from dap.lake.storage import S3Lake, open_lake
 from dap.samples.excel_writer import Cell
@@ -60,6 +61,15 @@ def _objects(s3: Any, bucket: str, *, audit: bool = False) -> dict[str, tuple[st
             if audit or "_audit/" not in obj["Key"]:
                 found[obj["Key"]] = (obj["ETag"], obj["Size"], obj["LastModified"])
     return found
+
+
+def _event_files(s3: Any, bucket: str) -> list[str]:
+    """Keys of the event log's files (one per run), oldest first; not its zero-row file."""
+    return sorted(
+        k
+        for k in _objects(s3, bucket, audit=True)
+        if f"/{EVENTS_PREFIX}" in f"/{k}" and not k.endswith(f"/{EMPTY_KEY}")
+    )
 
 
 def _audit_records(s3: Any, bucket: str) -> list[dict[str, Any]]:
@@ -161,7 +171,11 @@ def test_second_load_writes_nothing(s3, bucket, two_years):
     lake = _open(bucket)
     puts = _count_puts(lake)
     summary = load_workbooks([two_years], lake)
-    assert puts == [f"{PREFIX}/{summary.audit_key}"]  # the audit record, nothing else
+    # Only the audit trail grows: the run's row in the event log, then its audit record.
+    assert puts == [_event_files(s3, bucket)[-1], f"{PREFIX}/{summary.audit_key}"]
+    assert puts[0].startswith(f"{PREFIX}/{EVENTS_PREFIX}")
+    (event,) = pq.read_table(io.BytesIO(_get(s3, bucket, puts[0]))).to_pylist()
+    assert (event["event_type"], event["rows_landed"]) == ("unchanged", 0)
     assert _objects(s3, bucket) == before
     assert [f.status for f in summary.files] == ["unchanged"]
 
@@ -171,13 +185,30 @@ def test_bad_workbook_leaves_the_bucket_unchanged(s3, bucket, two_years, tmp_pat
     before = _objects(s3, bucket, audit=True)
 
     good = [simple_book(tmp_path / f"good{i}.xlsx", date(2019 + i, 1, 1), 2) for i in range(2)]
-    bad = xlsx(tmp_path / "bad.xlsx", {"Data": [[h for h in HEADER if h != "CallsHandled"]]})
+    bad = xlsx(tmp_path / "bad.xlsx", {"Data": [[h for h in HEADER if h != "Date"]]})
     lake = _open(bucket)
     puts = _count_puts(lake)
-    with pytest.raises(WorkbookError, match=r"bad\.xlsx, sheet 'Data'.*'CallsHandled'"):
+    with pytest.raises(WorkbookError, match=r"bad\.xlsx, sheet 'Data'.*'Date'"):
         load_workbooks([*good, bad], lake)
-    assert puts == []
-    assert _objects(s3, bucket, audit=True) == before
+    # Unchanged outside the audit trail; there, the refusal's event file and record only.
+    after = _objects(s3, bucket, audit=True)
+    assert {k: v for k, v in after.items() if "/_audit/" not in f"/{k}"} == {
+        k: v for k, v in before.items() if "/_audit/" not in f"/{k}"
+    }
+    assert {k: v for k, v in after.items() if k in before} == before
+    event_key, record_key = sorted(set(after) - set(before))
+    assert puts == [event_key, record_key]
+    assert event_key.startswith(f"{PREFIX}/{EVENTS_PREFIX}")
+    assert record_key.startswith(f"{PREFIX}/_audit/refusals/")
+    record = json.loads(_get(s3, bucket, record_key))
+    assert (record["file"]["file_number"], record["file"]["sha256"]) == (3, sha256_of(bad))
+    assert [o["key"] for o in record["objects_written"]] == [event_key.removeprefix(f"{PREFIX}/")]
+    (event,) = pq.read_table(io.BytesIO(_get(s3, bucket, event_key))).to_pylist()
+    assert (event["event_type"], event["source_file_sha256"], event["reason_code"]) == (
+        "refused",
+        sha256_of(bad),
+        record["reason_code"],
+    )
 
 
 def test_cli_load_to_s3(s3, bucket, moto_env, tmp_path):
@@ -414,9 +445,9 @@ def test_a_failed_registration_leaves_no_manifest(s3, glue, bucket, database, tw
         load_workbooks([two_years], lake, catalog=catalog)
     # registered after the landing copy and the raw files, before the manifest
     assert in_bucket_at_registration == [_expected_keys(sha) - {_manifest_path(sha)}]
-    assert (
-        _objects(s3, bucket, audit=True) == {}
-    )  # no manifest, and the workbook's files removed again
+    assert _objects(s3, bucket) == {}  # no manifest, and the workbook's files removed again
+    # The event log's zero-row file (written once, before anything lands) is all there is.
+    assert set(_objects(s3, bucket, audit=True)) == {f"{PREFIX}/{EMPTY_KEY}"}
 
     summary = load_workbooks([two_years], lake, catalog=_catalog(lake, database))
     assert [f.status for f in summary.files] == ["landed"]
@@ -587,9 +618,13 @@ def test_kms_key_encrypts_every_object(s3, bucket, kms_key, two_years):
     encryption = _encryption(s3, bucket)
     audit = {k for k in encryption if "/_audit/loads/" in k}
     assert len(audit) == 1
-    assert set(encryption) - audit == _expected_keys(sha256_of(two_years))
+    events = {k for k in encryption if f"/{EVENTS_PREFIX}" in k}  # the event log, too
+    assert events == {f"{PREFIX}/{EMPTY_KEY}", *_event_files(s3, bucket)}
+    assert len(events) == 2
+    assert set(encryption) - audit - events == _expected_keys(sha256_of(two_years))
     assert set(encryption.values()) == {("aws:kms", kms_key["id"], True)}
-    assert len(params) == len(headers) == len(encryption)
+    assert len(params) == len(headers) == len(encryption) == 8
+    assert {sent["Key"] for sent in params} == set(encryption)  # every object written
     for sent in params:
         assert sent["ServerSideEncryption"] == "aws:kms"
         assert sent["SSEKMSKeyId"] == kms_key["id"]
@@ -604,7 +639,10 @@ def test_without_a_kms_key_uploads_carry_no_encryption_header(s3, bucket, two_ye
     params, headers = _record_puts(lake)
     load_workbooks([two_years], lake)
 
-    assert len(params) == len(headers) == 6  # landing, 3 raw, manifest, audit record
+    # landing, 3 raw, manifest; the event log's zero-row file and the load's events; the
+    # audit record
+    assert len(params) == len(headers) == 8
+    assert {sent["Key"] for sent in params} == set(_objects(s3, bucket, audit=True))
     for sent in params:
         assert not {"ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled"} & set(sent)
     for sent in headers:
@@ -628,7 +666,8 @@ def test_cli_kms_key_from_option_and_environment(s3, bucket, moto_env, kms_key, 
     assert by_env.returncode == 0, by_env.stderr
 
     encryption = _encryption(s3, bucket)
-    assert len(encryption) == 6 + 2  # and two audit records
+    # 3 per book, two audit records, the event log's zero-row file and one file per load
+    assert len(encryption) == 6 + 2 + 1 + 2
     for key, (sse, key_id, bucket_key) in encryption.items():
         assert sse == "aws:kms", key
         assert key_id in {kms_key["id"], kms_key["arn"]}, key
@@ -636,7 +675,14 @@ def test_cli_kms_key_from_option_and_environment(s3, bucket, moto_env, kms_key, 
     first = sha256_of(books[0])
     by_arn = {k for k, v in encryption.items() if v[1] == kms_key["arn"]}
     assert {k for k in by_arn if "/_audit/" not in k} == {k for k in encryption if first in k}
-    assert len(by_arn - {k for k in encryption if first in k}) == 1  # the first audit record
+    first_record = min(k for k in encryption if "/_audit/loads/" in k)
+    first_events = _event_files(s3, bucket)[0]
+    # The first load's audit trail: its record, its events and the zero-row file it created.
+    assert by_arn - {k for k in encryption if first in k} == {
+        first_record,
+        first_events,
+        f"{PREFIX}/{EMPTY_KEY}",
+    }
 
 
 # -- bucket protection: default encryption and versioning --------------------------------
@@ -739,9 +785,16 @@ def test_every_load_writes_an_audit_record_naming_the_aws_identity(s3, bucket, m
     assert record["rows_landed"] == 8
     assert record["lake"] == uri
     assert record["pii_policy"] == "stop"
-    # Every object the load wrote, with the version S3 gave it.
+    # Every object the load wrote, with the version S3 gave it: the zones' objects, and in
+    # the audit trail the event log's zero-row file and the load's events (not its record).
     written = {o["key"]: o for o in record["objects_written"]}
-    assert {f"{PREFIX}/{k}" for k in written} == set(_objects(s3, bucket))
+    first_events, repeat_events = _event_files(s3, bucket)
+    assert first_events.endswith(f"-{record['load_id']}.parquet")
+    assert repeat_events.endswith(f"-{repeat['load_id']}.parquet")
+    assert {f"{PREFIX}/{k}" for k in written} == set(_objects(s3, bucket)) | {
+        f"{PREFIX}/{EMPTY_KEY}",
+        first_events,
+    }
     for key, obj in written.items():
         head = s3.head_object(Bucket=bucket, Key=f"{PREFIX}/{key}")
         assert obj["version_id"] == head["VersionId"], key
@@ -749,7 +802,9 @@ def test_every_load_writes_an_audit_record_naming_the_aws_identity(s3, bucket, m
     assert record["started_at"] <= record["finished_at"]
     # The second load landed nothing and says so.
     assert [(f["sha256"], f["status"]) for f in repeat["files"]] == [(shas[0], "unchanged")]
-    assert repeat["objects_written"] == []
+    assert [o["key"] for o in repeat["objects_written"]] == [  # its events only
+        repeat_events.removeprefix(f"{PREFIX}/")
+    ]
     assert repeat["rows_landed"] == 0
 
 

@@ -13,6 +13,7 @@ from dap.schema import DATASET
 from testkit.workbooks import (
     HEADER,
     SHEET,
+    assert_refused,
     clean_env,
     raw_table,
     row,
@@ -35,9 +36,9 @@ def books(tmp_path: Path) -> list[Path]:
     ]
 
 
-def _no_handled(path: Path) -> Path:
-    header = [h for h in HEADER if h != "CallsHandled"]
-    return xlsx(path, {"Daily": [["Extract"], header, [date(2023, 1, 1), 5, 1, 2.0, 0.5]]})
+def _no_date(path: Path) -> Path:
+    header = [h for h in HEADER if h != "Date"]
+    return xlsx(path, {"Daily": [["Extract"], header, [5, 4, 1, 2.0, 0.5, 1]]})
 
 
 def test_help_explains_the_commands():
@@ -115,7 +116,7 @@ def test_missing_required_column_exits_1_and_leaves_the_lake_alone(books, tmp_pa
     lake = tmp_path / "lake"
     assert run_dap("load", books[0], "--lake", lake).returncode == 0
     before = tree_state(lake, audit=True)
-    bad = _no_handled(tmp_path / "in" / "no handled.xlsx")
+    bad = _no_date(tmp_path / "in" / "no date.xlsx")
 
     result = run_dap("load", books[1], books[2], bad, "--lake", lake)
     assert result.returncode == 1
@@ -123,10 +124,17 @@ def test_missing_required_column_exits_1_and_leaves_the_lake_alone(books, tmp_pa
     assert result.stdout == ""
     last = result.stderr.splitlines()[-1]
     assert last == (
-        "dap load: error: no handled.xlsx, sheet 'Daily', row 2, column 'CallsHandled': "
-        "required column missing: 'CallsHandled'"
+        "dap load: error: no date.xlsx, sheet 'Daily', row 2, column 'Date': "
+        "required column missing: 'Date'"
     )
-    assert tree_state(lake, audit=True) == before
+    # The lake outside _audit/ as it was; only the refusal's record and event-log row more.
+    record = assert_refused(lake, before, sha256=sha256_of(bad), code="missing_column")
+    assert record["file"] == {
+        "file_number": 3,
+        "file_name": "no date.xlsx",
+        "sha256": sha256_of(bad),
+        "size_bytes": bad.stat().st_size,
+    }
 
 
 def test_nonexistent_path_exits_1_cleanly(tmp_path):

@@ -25,10 +25,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from dap.errors import REFUSAL_CODES
 from dap.ingest.guard._sheet_xml import _greater_columns, _greater_numbers
 from dap.ingest.pii import column_letter
 from testkit.corpus import CASES, INJECTIONS, MILLION, Case, Loads, Stops, write_corpus
-from testkit.workbooks import clean_env, dap_command, raw_table, simple_book, tree_state
+from testkit.workbooks import (
+    assert_refused,
+    clean_env,
+    dap_command,
+    raw_table,
+    sha256_of,
+    simple_book,
+    tree_state,
+)
 
 ISSUE_ITEMS: dict[str, list[str]] = {
     "a corrupt zip": ["corrupt-zip-truncated", "corrupt-zip-bad-crc"],
@@ -52,7 +61,7 @@ ISSUE_ITEMS: dict[str, list[str]] = {
         "merged-header-cell",
         "duplicate-header",
     ],
-    "extra and missing columns": ["extra-columns", "missing-column"],
+    "extra and missing columns": ["extra-columns", "missing-column", "no-measure-column"],
     "numbers stored as text": ["numbers-stored-as-text"],
     "formulas": ["formulas"],
     "error cells (#N/A)": ["error-cells"],
@@ -156,6 +165,8 @@ def test_the_corpus_covers_every_item_of_the_issue():
     assert {text[0] for text in INJECTIONS} == {"=", "+", "-", "@"}
     for case in CASES:
         assert case.expect.why, f"{case.name} says why"
+        if isinstance(case.expect, Stops):
+            assert case.expect.code in REFUSAL_CODES, f"{case.name}: {case.expect.code!r}"
 
 
 # --- every case ---------------------------------------------------------------------------
@@ -185,7 +196,8 @@ def test_case(
     expect = case.expect
     if isinstance(expect, Stops):
         _check_stop(case, expect, done, path)
-        assert tree_state(lake, audit=True) == before, "the lake changed"
+        # The lake outside _audit/ as it was; _audit/ one refusal record and its event row.
+        assert_refused(lake, before, sha256=sha256_of(path), code=expect.code)
     else:
         assert done.returncode == 0, done.stderr
         _check_load(case, expect, lake)

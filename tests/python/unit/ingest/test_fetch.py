@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import threading
 import time
@@ -13,11 +14,20 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from python_calamine import CalamineWorkbook
 
+from dap.cli import main
 from dap.errors import FetchError
-from dap.ingest.fetch import fetch_export
+from dap.ingest.fetch import (
+    DEFAULT_URL,
+    EXPORT_FORMATS,
+    ExportFormat,
+    export_url,
+    fetch_export,
+)
 from dap.samples.excel_writer import Cell, write_xls, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,6 +35,11 @@ SHEETS: dict[str, list[list[Cell]]] = {
     "Sheet1": [["Date", "CallsOffered"], [date(2024, 9, 30), 478]]
 }
 SLOW_SECONDS = 1.5
+PORTAL_CSV = (
+    "\ufeffDate;CallsOffered;CallsHandled;CallsAbandoned;AverageSpeedofAnswer;ServiceLevel;BI_ID\r\n"
+    "2024-09-30;478;477;1;0.80083857442348;0.99163179916318;1\r\n"
+).encode()
+"""The portal's CSV export: ``;``, a byte-order mark, CRLF."""
 
 Route = Callable[["_Handler", int], None]
 
@@ -81,10 +96,14 @@ def workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w") as archive:
         archive.writestr("hello.txt", "not a workbook")
+    parquet = io.BytesIO()
+    pq.write_table(pa.table({"date": [date(2024, 9, 30)], "callsoffered": [478]}), parquet)
     return {
         "xlsx": (folder / "export.xlsx").read_bytes(),
         "xls": (folder / "export.xls").read_bytes(),
         "zip": raw.getvalue(),
+        "csv": PORTAL_CSV,
+        "parquet": parquet.getvalue(),
     }
 
 
@@ -123,6 +142,18 @@ def server(workbooks: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> Iter
         else:
             h.reply(200, xlsx, XLSX_TYPE)
 
+    def dated(h: _Handler, hit: int) -> None:
+        if hit == 1:  # an HTTP-date Retry-After: not a number of seconds, so ignored
+            h.reply(503, b"later", "text/plain", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+        else:
+            h.reply(200, xlsx, XLSX_TYPE)
+
+    def soon(h: _Handler, hit: int) -> None:
+        if hit == 1:  # asks for less than the backoff: the backoff wins
+            h.reply(429, b"slow down", "text/plain", {"Retry-After": "1"})
+        else:
+            h.reply(200, xlsx, XLSX_TYPE)
+
     def slow(h: _Handler, _hit: int) -> None:
         time.sleep(SLOW_SECONDS)
         h.reply(200, xlsx, XLSX_TYPE)
@@ -132,6 +163,8 @@ def server(workbooks: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> Iter
         "/legacy": lambda h, _: h.reply(200, workbooks["xls"], "application/vnd.ms-excel"),
         "/flaky": flaky,
         "/throttled": throttled,
+        "/dated": dated,
+        "/soon": soon,
         "/down": lambda h, _: h.reply(500, b"boom", "text/plain"),
         "/forbidden": lambda h, _: h.reply(403, b"no", "text/plain"),
         "/html": lambda h, _: h.reply(200, b"<!DOCTYPE html><html>Maintenance</html>", "text/html"),
@@ -140,6 +173,14 @@ def server(workbooks: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> Iter
         "/plain-zip": lambda h, _: h.reply(200, workbooks["zip"], "application/zip"),
         "/cut-off": cut_off,
         "/slow": slow,
+        "/exports/csv": lambda h, _: h.reply(200, workbooks["csv"], "text/csv; charset=utf-8"),
+        "/exports/parquet": lambda h, _: h.reply(
+            200, workbooks["parquet"], "application/octet-stream"
+        ),
+        "/exports/xlsx": ok,
+        "/parquet-cut": lambda h, _: h.reply(
+            200, workbooks["parquet"][:100], "application/octet-stream"
+        ),
     }
     srv = _Server(routes)
     thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
@@ -216,6 +257,52 @@ def test_honours_retry_after_capped(server: _Server, tmp_path: Path) -> None:
     _fetch(tmp_path, server.url("/throttled"), rec)
     assert server.hits["/throttled"] == 3
     assert rec.sleeps == [7.0, 60.0]
+
+
+def test_reports_each_attempt_and_each_wait(server: _Server, tmp_path: Path) -> None:
+    rec = _Recorder()
+    url = server.url("/flaky")
+    _fetch(tmp_path, url, rec, backoff=0.5)
+    assert rec.messages[:-1] == [
+        f"downloading {url} (attempt 1 of 5)",
+        "HTTP 503 Service Unavailable; retrying in 0.5 s",
+        f"downloading {url} (attempt 2 of 5)",
+        "HTTP 503 Service Unavailable; retrying in 1 s",
+        f"downloading {url} (attempt 3 of 5)",
+    ]
+    assert re.fullmatch(r"downloaded \d+(\.\d)? kB", rec.messages[-1])
+
+
+def test_backoff_doubles_up_to_the_cap(server: _Server, tmp_path: Path) -> None:
+    rec = _Recorder()
+    with pytest.raises(FetchError, match="9 attempts"):
+        _fetch(tmp_path, server.url("/down"), rec, retries=8)
+    assert server.hits["/down"] == 9
+    assert rec.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert all(type(s) is float for s in rec.sleeps)
+
+
+@pytest.mark.parametrize(
+    ("path", "backoff", "sleeps"), [("/dated", 1.0, [1.0]), ("/soon", 2.0, [2.0])]
+)
+def test_retry_after_only_lengthens_a_wait(
+    server: _Server, tmp_path: Path, path: str, backoff: float, sleeps: list[float]
+) -> None:
+    rec = _Recorder()
+    _fetch(tmp_path, server.url(path), rec, backoff=backoff)
+    assert server.hits[path] == 2
+    assert rec.sleeps == sleeps
+
+
+def test_no_retries_means_one_attempt(server: _Server, tmp_path: Path) -> None:
+    rec = _Recorder()
+    url = server.url("/down")
+    with pytest.raises(FetchError, match=r"after 1 attempt: HTTP 500"):
+        _fetch(tmp_path, url, rec, retries=0)
+    assert server.hits["/down"] == 1
+    assert rec.sleeps == []
+    assert rec.messages == [f"downloading {url} (attempt 1 of 1)"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_gives_up_after_the_last_retry(server: _Server, tmp_path: Path) -> None:
@@ -319,3 +406,83 @@ def test_unreachable_host_names_the_url(tmp_path: Path) -> None:
 def test_negative_retries_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="retries"):
         fetch_export(tmp_path, "http://127.0.0.1:9/", retries=-1)
+
+
+# --- the export formats ------------------------------------------------------------------
+
+
+def test_export_url_per_format() -> None:
+    assert EXPORT_FORMATS == ("xlsx", "csv", "parquet")
+    assert DEFAULT_URL == export_url("xlsx") == export_url()
+    base = "https://opendata.vancouver.ca/api/explore/v2.1/catalog/datasets/"
+    for kind in EXPORT_FORMATS:
+        assert export_url(kind) == f"{base}3-1-1-contact-centre-metrics/exports/{kind}"
+    with pytest.raises(ValueError, match="xlsx, csv, parquet"):
+        export_url("json")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("kind", "body"), [("csv", "csv"), ("parquet", "parquet")])
+def test_csv_and_parquet_exports_are_accepted_and_named_by_format(
+    server: _Server, workbooks: dict[str, bytes], tmp_path: Path, kind: ExportFormat, body: str
+) -> None:
+    path = fetch_export(
+        tmp_path, server.url(f"/exports/{kind}"), export_format=kind, sleep=_Recorder().sleep
+    )
+    assert path == tmp_path / f"3-1-1-contact-centre-metrics.{kind}"
+    assert path.read_bytes() == workbooks[body]
+    assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize(
+    ("kind", "route", "expected"),
+    [
+        ("csv", "/html", "did not return CSV: it is an HTML page"),
+        ("csv", "/json", "did not return CSV: it is JSON"),
+        ("csv", "/exports/parquet", "did not return CSV: it is a Parquet file"),
+        ("parquet", "/html", "did not return a Parquet file: it is an HTML page"),
+        ("parquet", "/ok", r"did not return a Parquet file: it is a workbook \(\.xlsx\)"),
+        ("parquet", "/exports/csv", "did not return a Parquet file: it is CSV"),
+        ("parquet", "/parquet-cut", "it is a Parquet file cut short"),
+    ],
+)
+def test_a_body_not_in_the_chosen_format_is_rejected(
+    server: _Server, tmp_path: Path, kind: ExportFormat, route: str, expected: str
+) -> None:
+    url = server.url(route)
+    with pytest.raises(FetchError, match=expected) as info:
+        fetch_export(tmp_path, url, export_format=kind, sleep=_Recorder().sleep)
+    message = str(info.value)
+    assert message.startswith(f"{url} did not return ")
+    assert "content-type" in message
+    assert "bytes starting" in message
+    assert server.hits[route] == 1, "a bad body is not retried"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_url_follows_the_format(
+    server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dap.ingest.fetch.EXPORTS_URL", server.url("/exports"))
+    path = fetch_export(tmp_path, export_format="csv")
+    assert path.name == "3-1-1-contact-centre-metrics.csv"
+    assert server.hits["/exports/csv"] == 1
+
+
+def test_dap_fetch_format_option(
+    server: _Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("dap.ingest.fetch.EXPORTS_URL", server.url("/exports"))
+    assert main(["fetch", "--out", str(tmp_path), "--format", "parquet"]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / '3-1-1-contact-centre-metrics.parquet'}\n"
+    assert main(["fetch", "--out", str(tmp_path)]) == 0  # xlsx, as before
+    assert capsys.readouterr().out == f"{tmp_path / '3-1-1-contact-centre-metrics.xlsx'}\n"
+    assert (server.hits["/exports/parquet"], server.hits["/exports/xlsx"]) == (1, 1)
+    url = server.url("/exports/csv")
+    assert main(["fetch", "--out", str(tmp_path / "c"), "--format", "csv", "--url", url]) == 0
+    assert (tmp_path / "c" / "3-1-1-contact-centre-metrics.csv").read_bytes() == PORTAL_CSV
+    with pytest.raises(SystemExit):
+        main(["fetch", "--out", str(tmp_path), "--format", "json"])
+    assert "invalid choice: 'json'" in capsys.readouterr().err

@@ -14,15 +14,17 @@ import pytest
 
 from dap import __version__
 from dap.errors import LakeError, WorkbookError
-from dap.samples.excel_writer import Cell
-from dap.lake.storage import LocalLake, open_lake
 from dap.lake.load import Clock, LoadSummary, Progress, load_workbooks, manifest_key
+from dap.lake.storage import LocalLake, open_lake
+from dap.samples.excel_writer import Cell
 from dap.samples.synthetic import csv_rows_to_workbooks
 from dap.schema import DATASET, NULL_PARTITION, RAW_SCHEMA
 from testkit.workbooks import (
     HEADER,
     REQUIRED_HEADER,
     SHEET,
+    assert_refused,
+    audit_added,
     manifest,
     raw_table,
     row,
@@ -36,6 +38,14 @@ from testkit.workbooks import (
 NOW = datetime(2024, 10, 1, 12, 0, 0, 123456, tzinfo=UTC)
 NOW_MS = datetime(2024, 10, 1, 12, 0, 0, 123000)  # naive UTC, as stored (timestamp[ms])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The measures, restated (not imported) so that a change to the raw contract shows up here.
+ALL_MEASURES = [
+    "callsoffered",
+    "callshandled",
+    "callsabandoned",
+    "averagespeedofanswer",
+    "servicelevel",
+]
 
 
 def _fixed_clock() -> datetime:
@@ -85,12 +95,12 @@ def _bad_books(tmp_path: Path) -> dict[str, Path]:
     d.mkdir(parents=True, exist_ok=True)
     not_a_workbook = d / "not-a-workbook.xlsx"
     not_a_workbook.write_bytes(b"PK\x03\x04 this is not really a zip")
-    no_handled = [h for h in HEADER if h != "CallsHandled"]
+    no_date = [h for h in HEADER if h != "Date"]
     bad_dates = [HEADER, row("x", 1), row("y", 2), row(date(2023, 1, 1), 3)]
     return {
         "not-a-workbook": not_a_workbook,
         "no-metrics-sheet": xlsx(d / "about.xlsx", {"About": [["nothing here"]]}),
-        "missing-column": xlsx(d / "no-handled.xlsx", {"Data": [no_handled, [date(2023, 1, 1)]]}),
+        "missing-column": xlsx(d / "no-date.xlsx", {"Data": [no_date, [1000, 900, 50]]}),
         "no-data-rows": xlsx(d / "header-only.xlsx", {"Data": [HEADER]}),
         "unreadable-dates": xlsx(d / "bad-dates.xlsx", {"Data": bad_dates}),
         "duplicate-header": xlsx(d / "dup.xlsx", {"Data": [[*HEADER, "date"], row("x", 1)]}),
@@ -107,6 +117,18 @@ BAD_KINDS = [
     "duplicate-header",
     "missing-file",
 ]
+BAD_CODES = {
+    "not-a-workbook": "damaged",
+    "no-metrics-sheet": "no_metric_sheet",
+    "missing-column": "missing_column",
+    "no-data-rows": "no_data_rows",
+    "unreadable-dates": "unreadable_dates",
+    "duplicate-header": "duplicate_header",
+}
+"""The reason code each refusal is recorded with (dap.errors.REFUSAL_CODES, restated).
+A missing file is not refused: it has no bytes to identify it, and leaves no trace."""
+EVENTS = "_audit/events/"
+PARQUET = "application/vnd.apache.parquet"
 
 
 # --- layout and contents ---------------------------------------------------------------
@@ -179,6 +201,7 @@ def test_values_and_lineage_read_back(two_years, lake):
         "source_file_name": "metrics 2022-2023.xlsx",
         "source_file_sha256": sha,
         "source_sheet": SHEET,
+        "carried_columns": ",".join(ALL_MEASURES),
         "ingested_at": NOW_MS,
         "extract_rows": 5,  # every row of the workbook, across both years and the null one
     }
@@ -287,7 +310,13 @@ def test_row_level_problems_are_kept_in_raw(tmp_path, lake):
     ]
     sha = sha256_of(path)
     assert manifest(lake, sha)["sheets"] == [
-        {"name": "Data", "header_row": 1, "rows": 3, "rows_with_issues": 2}
+        {
+            "name": "Data",
+            "header_row": 1,
+            "rows": 3,
+            "rows_with_issues": 2,
+            "columns_carried": ALL_MEASURES,
+        }
     ]
 
 
@@ -320,10 +349,21 @@ def test_manifest_contents(two_years, lake):
         "ingested_at": "2024-10-01T12:00:00.123Z",
         "loader_version": __version__,
         "landing_key": f"landing/{DATASET}/{sha}.xlsx",
-        "sheets": [{"name": SHEET, "header_row": 2, "rows": 5, "rows_with_issues": 1}],
+        "sheets": [
+            {
+                "name": SHEET,
+                "header_row": 2,
+                "rows": 5,
+                "rows_with_issues": 1,
+                "columns_carried": ALL_MEASURES,
+            }
+        ],
+        "columns_carried": ALL_MEASURES,
         "skipped_sheets": ["About"],
         "pii_masked": [],
         "rows": 5,
+        "first_date": "2022-12-30",  # the row with an unreadable date counts in neither
+        "last_date": "2023-01-02",
         "rows_per_partition": {
             "year=2022": 2,
             "year=2023": 2,
@@ -335,6 +375,65 @@ def test_manifest_contents(two_years, lake):
             f"raw/{DATASET}/year={NULL_PARTITION}/{sha}.parquet",
         ],
     }
+
+
+def test_partial_extracts_record_the_measures_they_carry(tmp_path, lake):
+    """callsGeneral and callsHandled each carry some measures; a workbook's two sheets may
+    carry different ones. The raw rows and the manifest say which, so a measure an extract
+    does not carry (null) is told apart from a blank cell (null, and a row-level problem)."""
+    day = date(2023, 1, 1)
+    general = xls(
+        tmp_path / "callsGeneral.xls",
+        {
+            "Sheet1": [
+                ["Date", "CallsOffered", "CallsAbandoned", "ServiceLevel", "AverageSpeedofAnswer"],
+                [day, 100, 5, None, 20.0],  # a blank service level: carried, missing
+            ]
+        },
+    )
+    handled = xls(tmp_path / "callsHandled.xls", {"Sheet1": [["Date", "CallsHandled"], [day, 90]]})
+    both = xlsx(
+        tmp_path / "both.xlsx",
+        {
+            "Counts": [["Date", "CallsOffered", "CallsHandled"], [day, 100, 90]],
+            "Service": [["ServiceLevel", "Date"], [0.9, day]],
+        },
+    )
+    _load([general, handled, both], lake)
+
+    carried = {
+        (r["source_file_name"], r["source_sheet"]): (
+            r["carried_columns"],
+            r["callsoffered"],
+            r["callshandled"],
+            r["servicelevel"],
+        )
+        for r in raw_table(lake).to_pylist()
+    }
+    assert carried == {
+        ("callsGeneral.xls", "Sheet1"): (
+            "callsoffered,callsabandoned,averagespeedofanswer,servicelevel",
+            100,
+            None,
+            None,
+        ),
+        ("callsHandled.xls", "Sheet1"): ("callshandled", None, 90, None),
+        ("both.xlsx", "Counts"): ("callsoffered,callshandled", 100, 90, None),
+        ("both.xlsx", "Service"): ("servicelevel", None, None, 0.9),
+    }
+    assert manifest(lake, sha256_of(general))["columns_carried"] == [
+        "callsoffered",
+        "callsabandoned",
+        "averagespeedofanswer",
+        "servicelevel",
+    ]
+    assert manifest(lake, sha256_of(handled))["columns_carried"] == ["callshandled"]
+    both_manifest = manifest(lake, sha256_of(both))
+    assert both_manifest["columns_carried"] == ["callsoffered", "callshandled", "servicelevel"]
+    assert [(s["name"], s["columns_carried"]) for s in both_manifest["sheets"]] == [
+        ("Counts", ["callsoffered", "callshandled"]),
+        ("Service", ["servicelevel"]),
+    ]
 
 
 class _RecordingLake(LocalLake):
@@ -351,16 +450,22 @@ def test_landing_first_manifest_last(two_years, lake):
     recording = _RecordingLake(lake)
     load_workbooks([two_years], recording, clock=_fixed_clock)
     sha = sha256_of(two_years)
-    assert recording.writes[:-1] == [
+    # The event log's empty file first (a new lake), then the workbook, manifest last.
+    assert recording.writes[:-2] == [
+        (f"{EVENTS}_empty.parquet", PARQUET),
         (f"landing/{DATASET}/{sha}.xlsx", XLSX_TYPE),
-        (f"raw/{DATASET}/year=2022/{sha}.parquet", "application/vnd.apache.parquet"),
-        (f"raw/{DATASET}/year=2023/{sha}.parquet", "application/vnd.apache.parquet"),
-        (f"raw/{DATASET}/year={NULL_PARTITION}/{sha}.parquet", "application/vnd.apache.parquet"),
+        (f"raw/{DATASET}/year=2022/{sha}.parquet", PARQUET),
+        (f"raw/{DATASET}/year=2023/{sha}.parquet", PARQUET),
+        (f"raw/{DATASET}/year={NULL_PARTITION}/{sha}.parquet", PARQUET),
         (manifest_key(sha), "application/json"),
     ]
-    audit_key, content_type = recording.writes[-1]  # the audit record comes after everything
+    # After everything: the load's rows in the event log, then its audit record.
+    (events_key, events_type), (audit_key, content_type) = recording.writes[-2:]
+    load_id = audit_key.removesuffix(".json").rsplit("-", 1)[1]
     assert audit_key.startswith("_audit/loads/")
     assert content_type == "application/json"
+    assert events_key == f"{EVENTS}20241001T120000.123456Z-{load_id}.parquet"
+    assert events_type == PARQUET
 
 
 def test_each_file_is_complete_before_the_next_starts(tmp_path, lake):
@@ -370,7 +475,9 @@ def test_each_file_is_complete_before_the_next_starts(tmp_path, lake):
     shas = [sha256_of(p) for p in books]
     keys = [k for k, _ in recording.writes]
     assert keys.index(manifest_key(shas[0])) < keys.index(f"landing/{DATASET}/{shas[1]}.xlsx")
-    assert keys[-2] == manifest_key(shas[1])
+    assert keys[-3] == manifest_key(shas[1])
+    assert keys[-2].startswith(EVENTS)  # then the event log, then the audit record
+    assert keys[-1].startswith("_audit/loads/")
 
 
 from testkit.support import REAL_CSV  # noqa: E402
@@ -410,7 +517,13 @@ def test_second_load_changes_nothing(two_years, lake):
         clock=lambda: NOW + timedelta(days=1),
         progress=progress.append,
     )
-    assert [k for k, _ in recording.writes] == [summary.audit_key]  # and nothing else
+    # The event log's row ("unchanged") and the audit record, and nothing else.
+    assert summary.audit_key is not None
+    load_id = summary.audit_key.removesuffix(".json").rsplit("-", 1)[1]
+    assert [k for k, _ in recording.writes] == [
+        f"{EVENTS}20241002T120000.123456Z-{load_id}.parquet",
+        summary.audit_key,
+    ]
     assert tree_state(lake) == before
     sha = sha256_of(two_years)
     assert [(f.status, f.rows, f.partitions) for f in summary.files] == [("unchanged", 0, [])]
@@ -520,7 +633,11 @@ def test_bad_workbook_alone_writes_nothing(tmp_path, lake, kind):
     with pytest.raises(WorkbookError) as caught:
         _load([bad], lake)
     assert bad.name in str(caught.value)
-    assert not lake.exists()
+    if kind == "missing-file":
+        assert not lake.exists()
+    else:  # its refusal record and its event-log row, and nothing else
+        record = assert_refused(lake, {}, sha256=sha256_of(bad), code=BAD_CODES[kind])
+        assert record["file"]["file_name"] == bad.name
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
@@ -533,22 +650,34 @@ def test_bad_third_workbook_leaves_the_lake_byte_identical(tmp_path, lake, kind)
     recording = _RecordingLake(lake)
     with pytest.raises(WorkbookError) as caught:
         load_workbooks([first, second, bad], recording, clock=_fixed_clock)
-    assert recording.writes == []
-    assert tree_state(lake, audit=True) == before
     assert caught.value.location.file.endswith(bad.name)
+    if kind == "missing-file":
+        assert recording.writes == []
+        assert tree_state(lake, audit=True) == before
+        return
+    # The two good workbooks before it were checked, not written: only the refusal's trace.
+    # The two good workbooks before it were checked, not written: only the refusal's trace,
+    # its event-log row first, then its record.
+    record = assert_refused(lake, before, sha256=sha256_of(bad), code=BAD_CODES[kind])
+    added = audit_added(before, tree_state(lake, audit=True))
+    assert recording.writes == [
+        (added["events"][0], PARQUET),
+        (added["refusals"][0], "application/json"),
+    ]
+    assert record["file"]["file_number"] == 3
 
 
 def test_error_names_file_sheet_row_and_column(tmp_path, lake):
     good = simple_book(tmp_path / "good.xlsx", date(2023, 1, 1), 2)
-    no_handled = [h for h in REQUIRED_HEADER if h != "CallsHandled"]
-    bad = xlsx(tmp_path / "bad.xlsx", {"Calls": [["Title"], no_handled, [date(2023, 1, 1)]]})
+    no_date = [h for h in REQUIRED_HEADER if h != "Date"]
+    bad = xlsx(tmp_path / "bad.xlsx", {"Calls": [["Title"], no_date, [1000, 900]]})
     with pytest.raises(WorkbookError) as caught:
         _load([good, bad], lake)
     assert str(caught.value) == (
-        "bad.xlsx, sheet 'Calls', row 2, column 'CallsHandled': "
-        "required column missing: 'CallsHandled'"
+        "bad.xlsx, sheet 'Calls', row 2, column 'Date': required column missing: 'Date'"
     )
-    assert not lake.exists()
+    record = assert_refused(lake, {}, sha256=sha256_of(bad), code="missing_column")
+    assert record["where"] == {"sheet": "Calls", "row": 2, "column": "Date"}
 
 
 def test_missing_file_is_named(tmp_path, lake):
