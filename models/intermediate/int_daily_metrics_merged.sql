@@ -121,9 +121,7 @@ merged as (
 rule_checks as (
 
     select
-        {%- for rule in rules %}
-            coalesce({{ rule.fails_when }}, false) as fails_{{ rule.code }},
-        {%- endfor %}
+        {{- rule_failure_flags(rules) }}
         *
     from merged
 
@@ -133,11 +131,7 @@ hold_flagged as (
 
     select
         *,
-        (
-            {%- for rule in rules %}
-                fails_{{ rule.code }} {{- " or" if not loop.last }}
-            {%- endfor %}
-        ) as is_held_back
+        {{ any_rule_fails(rules) }} as is_held_back
     from rule_checks
 
 ),

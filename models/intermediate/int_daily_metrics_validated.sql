@@ -118,9 +118,7 @@ versions_of_date as (
 rule_checks as (
 
     select
-        {%- for rule in rules %}
-            coalesce({{ rule.fails_when }}, false) as fails_{{ rule.code }},
-        {%- endfor %}
+        {{- rule_failure_flags(rules) }}
         *
     from versions_of_date
 
@@ -130,11 +128,7 @@ quarantine_flagged as (
 
     select
         *,
-        (
-            {%- for rule in rules %}
-                fails_{{ rule.code }} {{- " or" if not loop.last }}
-            {%- endfor %}
-        ) as is_quarantined
+        {{ any_rule_fails(rules) }} as is_quarantined
     from rule_checks
 
 ),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dap.cli._common import Subparsers, add_lake_option, lake_uri, say
+from dap.cli._common import Subparsers, add_lake_option, lake_uri, open_s3_zones, say
 from dap.settings import Settings
 
 if TYPE_CHECKING:
@@ -123,7 +123,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not all(u.startswith("s3://") for u in (landing_uri, raw_uri)):
             say("dap load: error: the landing and raw zones must both be s3:// or both local")
             return 2
-        lake, catalog, identify = _open_s3(args, settings, landing_uri, raw_uri)
+        lake, catalog, identify = open_s3_zones(args, settings, landing_uri, raw_uri)
+        kms_key_id = args.kms_key_id or settings.kms_key_id
+        if kms_key_id:
+            say(f"encrypting every object with SSE-KMS key {kms_key_id}")
     else:
         if landing_uri != uri or raw_uri != uri:
             say("dap load: error: --landing and --raw are for s3:// zones; use --lake DIR")
@@ -142,39 +145,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     sys.stdout.write(f"loaded: {summary.describe()}\n")
     return 0
-
-
-def _open_s3(
-    args: argparse.Namespace, settings: Settings, landing_uri: str, raw_uri: str
-) -> tuple[Lake, GlueCatalog | None, Callable[[], Identity]]:
-    """The zones' buckets, the Glue catalog and the caller's identity, from one session."""
-    import boto3  # noqa: PLC0415 - only S3 lakes pay boto3's import time
-
-    from dap.lake.audit import aws_identity  # noqa: PLC0415
-    from dap.lake.catalog import GlueCatalog  # noqa: PLC0415
-    from dap.lake.storage import S3Lake, ZonedLake, open_lake  # noqa: PLC0415
-
-    session = boto3.Session()  # the one session every AWS client of this load uses
-    kms_key_id = args.kms_key_id or settings.kms_key_id
-    allow = args.allow_unprotected_bucket
-    if allow:
-        say("warning: --allow-unprotected-bucket: not checking encryption and versioning")
-    landing = open_lake(landing_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
-    raw = (
-        landing
-        if raw_uri == landing_uri
-        else open_lake(raw_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
-    )
-    assert isinstance(raw, S3Lake)
-    lake: Lake = landing if raw is landing else ZonedLake(landing, raw)
-    if kms_key_id:
-        say(f"encrypting every object with SSE-KMS key {kms_key_id}")
-    catalog = None
-    if not args.no_glue:
-        database = args.glue_database or settings.raw_database
-        catalog = GlueCatalog(session, database=database, lake_root=raw.root)
-
-    def identify() -> Identity:
-        return aws_identity(session)
-
-    return lake, catalog, identify

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dap.cli._common import Subparsers, add_lake_option, lake_uri, say
+from dap.cli._common import Subparsers, add_lake_option, lake_uri, open_s3_zones, say
 from dap.settings import Settings
 
 if TYPE_CHECKING:
@@ -170,32 +170,4 @@ def _open(
 
     if not raw_uri.startswith("s3://"):
         return open_lake(raw_uri), None, local_identity
-
-    import boto3  # noqa: PLC0415 - only S3 lakes pay boto3's import time
-
-    from dap.lake.audit import aws_identity  # noqa: PLC0415
-    from dap.lake.catalog import GlueCatalog  # noqa: PLC0415
-    from dap.lake.storage import S3Lake, ZonedLake  # noqa: PLC0415
-
-    session = boto3.Session()
-    kms_key_id = args.kms_key_id or settings.kms_key_id
-    allow = args.allow_unprotected_bucket
-    if allow:
-        say("warning: --allow-unprotected-bucket: not checking encryption and versioning")
-    landing = open_lake(landing_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
-    raw = (
-        landing
-        if raw_uri == landing_uri
-        else open_lake(raw_uri, session, kms_key_id=kms_key_id, allow_unprotected=allow)
-    )
-    assert isinstance(raw, S3Lake)
-    lake: Lake = landing if raw is landing else ZonedLake(landing, raw)
-    catalog = None
-    if not args.no_glue:
-        database = args.glue_database or settings.raw_database
-        catalog = GlueCatalog(session, database=database, lake_root=raw.root)
-
-    def identify() -> Identity:
-        return aws_identity(session)
-
-    return lake, catalog, identify
+    return open_s3_zones(args, settings, landing_uri, raw_uri)
