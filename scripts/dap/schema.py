@@ -7,6 +7,7 @@ business names.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -104,10 +105,18 @@ RAW_SCHEMA = pa.schema(
 """Schema of the Parquet files in the raw zone (the partition column lives in the path)."""
 
 
+# Unicode categories a header may carry invisibly: every kind of space (no-break, thin,
+# narrow no-break, ideographic: Zs), line and paragraph separators (Zl, Zp), controls such
+# as tabs and newlines (Cc) and format characters such as the zero-width space, joiners
+# and the byte-order mark (Cf). Spreadsheet tools and copy-paste leave them in headers.
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
 def normalise_header(value: object) -> str:
-    """Header text compared ignoring case, spaces, underscores and surrounding noise."""
-    text = str(value).replace("\ufeff", "").replace("\u00a0", " ")
-    return "".join(ch for ch in text.lower() if ch not in " _\t\r\n")
+    """Header text compared ignoring case, underscores and every space, control or format
+    character (NFKC first, so full-width letters read as their plain forms)."""
+    text = unicodedata.normalize("NFKC", str(value)).casefold()
+    return "".join(ch for ch in text if ch != "_" and unicodedata.category(ch) not in _INVISIBLE)
 
 
 HEADER_INDEX: dict[str, MetricColumn] = {normalise_header(c.label): c for c in METRIC_COLUMNS}

@@ -173,7 +173,9 @@ def read_events(lake: Lake) -> list[Event]:
     for key in lake.list_keys(EVENTS_PREFIX):
         if not key.endswith(".parquet") or key == EMPTY_KEY:
             continue
-        table = pq.read_table(io.BytesIO(lake.read_bytes(key)))
+        # A few rows each: no thread pool. Under load, a short-lived `dap` whose Arrow pool
+        # was still winding down at exit was once seen to abort ("terminate called").
+        table = pq.read_table(io.BytesIO(lake.read_bytes(key)), use_threads=False)
         names = set(table.column_names)
         for position, row in enumerate(table.to_pylist()):
             values = {f: row[f] for f in Event.__dataclass_fields__ if f in names}
@@ -440,7 +442,9 @@ def _partition_of(key: str) -> str:
 def _dates_from_raw(lake: Lake, keys: Iterable[str]) -> tuple[date | None, date | None]:
     span = DateSpan()
     for key in keys:
-        table = pq.read_table(io.BytesIO(lake.read_bytes(key)), columns=[DATE_COLUMN.raw_name])
+        table = pq.read_table(
+            io.BytesIO(lake.read_bytes(key)), columns=[DATE_COLUMN.raw_name], use_threads=False
+        )
         span.include(table)
     return span.first, span.last
 
