@@ -77,6 +77,18 @@
             'fails_when': 'calls_offered < 0 or calls_handled < 0 or calls_abandoned < 0',
         },
         {
+            'code': 'count_implausibly_large',
+            'severity': 'quarantine',
+            'scope': 'source_row',
+            'description': 'A call count is above var max_daily_calls ('
+                ~ var('max_daily_calls') ~ ' calls in one day, far beyond any day of the'
+                ~ " City's contact centre): a mistyped or corrupted figure. Held back so that"
+                ~ ' it neither distorts a total nor overflows the 64-bit sums of the marts.',
+            'fails_when': 'calls_offered > ' ~ var('max_daily_calls')
+                ~ ' or calls_handled > ' ~ var('max_daily_calls')
+                ~ ' or calls_abandoned > ' ~ var('max_daily_calls'),
+        },
+        {
             'code': 'service_level_out_of_range',
             'severity': 'quarantine',
             'scope': 'source_row',
@@ -151,8 +163,10 @@
             'severity': 'warn',
             'scope': 'source_row',
             'description': 'Two extracts give different values of a measure for the same day;'
-                ~ ' the most recently ingested extract that carries the measure wins and the'
-                ~ ' difference is recorded in conflicts_daily_metrics.',
+                ~ ' the first extract in precedence order (int_extract_precedence: a'
+                ~ ' superseding one, then the one reaching the later date, then the later'
+                ~ ' ingested) wins, the difference is recorded in conflicts_daily_metrics and'
+                ~ ' assert_no_day_has_disagreeing_extracts warns of it.',
         },
     ]) }}
 {% endmacro %}

@@ -1,8 +1,11 @@
 {#
     Each day's figures, merged measure by measure from every valid row of every
-    completely landed extract: for each date and measure, the row of the most recently
-    ingested extract that carries the measure (ties within an extract: first sheet, then
-    first row). So a `callsGeneral` workbook (offered, abandoned, service level, speed of
+    completely landed extract: for each date and measure, the row of the first extract in
+    precedence order (int_extract_precedence: a superseding extract, then the one whose
+    valid rows reach the later date, then the more recently ingested, then the larger
+    sha256) that carries the measure (ties within an extract: first sheet, then first
+    row). So an archived extract loaded after a newer one never replaces its figures
+    unless loaded with `dap load --supersede`, a `callsGeneral` workbook (offered, abandoned, service level, speed of
     answer) and a `callsHandled` workbook give the same day as one workbook with every
     column, and a re-issued `callsHandled` replaces handled calls only. The day-level rules
     of macros/quality/daily_metric_rules.sql (scope `day`) are applied to the merged day.
@@ -18,6 +21,12 @@ validated as (
 
 ),
 
+precedence as (
+
+    select * from {{ ref('int_extract_precedence') }}
+
+),
+
 valid_rows as (
 
     select *
@@ -26,10 +35,21 @@ valid_rows as (
 
 ),
 
+valid_rows_with_precedence as (
+
+    select
+        valid_rows.*,
+        precedence.precedence_rank
+    from valid_rows
+    inner join precedence
+        on valid_rows.source_file_sha256 = precedence.source_file_sha256
+
+),
+
 precedence_ranked as (
 
-    -- For each date and measure, the rows that carry it, the most recently ingested
-    -- first; null where the row does not carry the measure.
+    -- For each date and measure, the rows that carry it, the first extract in precedence
+    -- order first; null where the row does not carry the measure.
     select
         {%- for measure in measures %}
             case
@@ -37,15 +57,14 @@ precedence_ranked as (
                     then row_number() over (
                         partition by date, carries_{{ measure.name }}
                         order by
-                            ingested_at desc,
-                            source_file_sha256 desc,
+                            precedence_rank asc,
                             source_sheet asc,
                             source_row_number asc
                     )
             end as {{ measure.name }}_precedence,
         {%- endfor %}
         *
-    from valid_rows
+    from valid_rows_with_precedence
 
 ),
 
@@ -73,7 +92,8 @@ measures_chosen as (
 
 sources_ranked as (
 
-    -- The extracts that supply some measure of the day, the most recently ingested first.
+    -- The extracts that supply some measure of the day, the first in precedence order
+    -- first.
     select
         date,
         source_file_sha256,
@@ -81,8 +101,8 @@ sources_ranked as (
         ingested_at,
         row_number() over (
             partition by date
-            order by ingested_at desc, source_file_sha256 desc
-        ) as recency
+            order by precedence_rank asc, source_sheet asc, source_row_number asc
+        ) as precedence_order
     from precedence_ranked
     where
         1 in (
@@ -93,7 +113,7 @@ sources_ranked as (
 
 ),
 
-newest_source as (
+first_source as (
 
     select
         date,
@@ -101,7 +121,7 @@ newest_source as (
         source_file_name,
         ingested_at
     from sources_ranked
-    where recency = 1
+    where precedence_order = 1
 
 ),
 
@@ -109,12 +129,12 @@ merged as (
 
     select
         measures_chosen.*,
-        newest_source.source_file_sha256,
-        newest_source.source_file_name,
-        newest_source.ingested_at
+        first_source.source_file_sha256,
+        first_source.source_file_name,
+        first_source.ingested_at
     from measures_chosen
-    inner join newest_source
-        on measures_chosen.date = newest_source.date
+    inner join first_source
+        on measures_chosen.date = first_source.date
 
 ),
 

@@ -165,7 +165,8 @@ final as (
         ), '') as failed_rules,
         is_quarantined,
         -- A row breaking no rule is valid: int_daily_metrics_merged takes each measure
-        -- it carries from it unless a more recently ingested valid row carries it too.
+        -- it carries from it unless a valid row of an extract before it in precedence
+        -- order (int_extract_precedence) carries it too.
         -- A second copy of an identical row of the same extract counts once.
         case
             when is_quarantined then 'quarantined'

@@ -34,7 +34,7 @@ extracts as (
 
 days_in_marts as (
 
-    -- One row per date, each measure from the most recently ingested extract that
+    -- One row per date, each measure from the first extract in precedence order that
     -- carries it with a valid row (int_daily_metrics_merged): no call is counted twice,
     -- however many extracts report the day. Days held back (incomplete, or breaking a
     -- rule of the merged day) are left out.

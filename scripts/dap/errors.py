@@ -24,6 +24,28 @@ class DapError(Exception):
     """A short, stable name of the kind of problem (see :data:`REFUSAL_CODES`)."""
 
 
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on or hide written as an escape
+    (``\\n``, ``\\x1b``, ``\\u202e``): controls, line and paragraph separators, format
+    characters such as bidirectional overrides, and unassigned code points. A name taken
+    from a file, a sheet or a zip member is printed through this, so it cannot start a new
+    line of the loader's output, forge one, colour the terminal or reorder what follows.
+    Letters of every script, accents and ordinary spaces are kept as they are."""
+    if text.isprintable():  # the common case, fast: nothing to escape
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch)
+    if named is not None:
+        return named
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 @dataclass(frozen=True)
 class Location:
     """Where in a workbook a problem was found. Rows are 1-based, as Excel shows them."""
@@ -34,7 +56,7 @@ class Location:
     column: str | None = None
 
     def __str__(self) -> str:
-        parts = [self.file]
+        parts = [printable(self.file)]
         if self.sheet is not None:
             parts.append(f"sheet {self.sheet!r}")
         if self.row is not None:

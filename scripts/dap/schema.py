@@ -27,7 +27,9 @@ PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputF
 PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
-Kind = Literal["date", "count", "number"]
+Kind = Literal["date", "count", "number", "seconds"]
+"""How a column's cells are read: ``seconds`` is a number of seconds that a workbook may
+also give as a duration (``[h]:mm:ss``), landed as seconds."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ METRIC_COLUMNS: tuple[MetricColumn, ...] = (
     MetricColumn("CallsHandled", "callshandled", "count", required=False, measure=True),
     MetricColumn("CallsAbandoned", "callsabandoned", "count", required=False, measure=True),
     MetricColumn(
-        "AverageSpeedofAnswer", "averagespeedofanswer", "number", required=False, measure=True
+        "AverageSpeedofAnswer", "averagespeedofanswer", "seconds", required=False, measure=True
     ),
     MetricColumn("ServiceLevel", "servicelevel", "number", required=False, measure=True),
     MetricColumn("BI_ID", "bi_id", "count", required=False),
@@ -75,6 +77,7 @@ _ARROW_TYPES: dict[Kind, pa.DataType] = {
     "date": pa.date32(),
     "count": pa.int64(),
     "number": pa.float64(),
+    "seconds": pa.float64(),
 }
 
 LINEAGE_FIELDS: tuple[pa.Field, ...] = (

@@ -18,13 +18,15 @@ from dap.cli import (
     fetch,
     load,
     metrics,
+    repair,
     report,
     restore,
     retract,
     sample,
     summary,
+    verify,
 )
-from dap.errors import DapError
+from dap.errors import DapError, printable
 
 COMMANDS = (
     sample,
@@ -33,6 +35,8 @@ COMMANDS = (
     extracts,
     retract,
     restore,
+    verify,
+    repair,
     metrics,
     summary,
     report,
@@ -69,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args, config)
     except DapError as exc:
-        sys.stderr.write(f"dap {args.command}: error: {exc}\n")
+        # One line, whatever a file, sheet or member name in the message holds.
+        sys.stderr.write(f"dap {args.command}: error: {printable(str(exc))}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write(f"dap {args.command}: interrupted\n")

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from dap.errors import printable
+
 if TYPE_CHECKING:
     from dap.lake.audit import Identity
     from dap.lake.catalog import GlueCatalog
@@ -18,8 +20,9 @@ Subparsers = argparse._SubParsersAction
 
 
 def say(message: str) -> None:
-    """Progress goes to stderr so stdout stays clean for results."""
-    sys.stderr.write(message + "\n")
+    """Progress goes to stderr so stdout stays clean for results: one line per message,
+    whatever a file or sheet name in it holds (:func:`~dap.errors.printable`)."""
+    sys.stderr.write(printable(message) + "\n")
     sys.stderr.flush()
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dap.cli._common import Subparsers, add_lake_option, lake_uri
+from dap.errors import printable
 from dap.settings import Settings
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def _columns_carried(extract: LandedExtract) -> str:
 
 def _cells(extract: LandedExtract) -> Sequence[str]:
     return (
-        extract.file_name,
+        printable(extract.file_name),
         extract.sha256[:12],
         f"{extract.rows:,}",
         "" if extract.first_date is None else extract.first_date.isoformat(),

@@ -41,11 +41,32 @@ the refusal under _audit/refusals/ and its row in the extract event log. A value
 cannot be read lands as null with the reason in load_issues; dbt routes such rows to the
 quarantine.
 
+Dates are Excel dates, serial numbers (counted in the workbook's own date system, 1900 or
+1904) or YYYY-MM-DD text. Day/month text such as 13/03/2023 is never guessed: a date
+column holding any is refused, naming the rows. A date-time is read at midnight only.
+Every date that cannot be read is printed after the load and kept in the manifest.
+Speed of answer may be seconds or a duration ([h]:mm:ss, h:mm:ss): it lands as seconds.
+
 Precedence, decided by dbt at every build: for each date, each measure comes from the
-most recently ingested extract that carries it with a valid row, so files are ingested in
-the order given (give the newest last), a re-issued callsHandled replaces handled calls
-only, and a day lacking offered, handled or abandoned calls is held back until the missing
-part lands. `dap extracts` lists what is landed; `dap retract` takes an extract back.
+first extract, in this order, that carries it with a valid row:
+  1. an extract loaded with --supersede (a later supersede before an earlier one);
+  2. the extract whose data reaches the later date (its latest valid date), so an older
+     or archived extract loaded after a newer one never replaces the newer one's figures;
+  3. the more recently ingested (files are ingested in the order given);
+  4. the larger sha256.
+A re-issued callsHandled replaces handled calls only, and a day lacking offered, handled
+or abandoned calls is held back until the missing part lands. Every figure that differs
+beyond rounding between two extracts is listed in curated.conflicts_daily_metrics, warned
+about by `dbt build` (assert_no_day_has_disagreeing_extracts) and shown in `dap report`.
+
+--supersede marks every WORKBOOK given as a deliberate correction: its figures win over every
+other extract's, for the days and measures it carries, whatever its dates or when it was
+loaded. A file landed before (unchanged) is not landed again: the load only records the
+supersede. It is audited: a `superseded` event per file in the extract event log
+(_audit/events/, with --reason) and the load's audit record. A retracted extract stays
+retracted (`dap restore` brings it back, still superseding); to undo a supersede, load the
+extract that should win with --supersede, or retract the superseding one.
+`dap extracts` lists what is landed; `dap retract` takes an extract back.
 
 Into an s3:// lake, each workbook's years are registered as partitions of the Glue table
 contact_centre_metrics before its manifest is written; buckets without default encryption
@@ -105,6 +126,20 @@ def register(sub: Subparsers[argparse.ArgumentParser], settings: Settings) -> No
         help="SSE-KMS key for every object written (key id, ARN or alias/NAME); s3:// only "
         "(default: $DAP_KMS_KEY_ID, else the bucket's default encryption)",
     )
+    parser.add_argument(
+        "--supersede",
+        action="store_true",
+        help="a deliberate correction: the figures of every WORKBOOK given win over every "
+        "other extract's for the days and measures it carries, even where another reaches a "
+        "later date or was loaded later; a workbook landed before is not landed again, only "
+        "recorded (audited: event log and audit record). See 'Precedence' above",
+    )
+    parser.add_argument(
+        "--reason",
+        metavar="TEXT",
+        help="with --supersede: why, kept in the event log and the audit record and shown "
+        "in the report (personal data in it is masked)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -113,6 +148,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from dap.lake.load import load_workbooks  # noqa: PLC0415
     from dap.lake.storage import open_lake  # noqa: PLC0415
 
+    if args.reason is not None and not args.supersede:
+        say("dap load: error: --reason goes with --supersede (why the files are a correction)")
+        return 2
     uri = lake_uri(args, settings)
     landing_uri = args.landing or settings.landing_lake or uri
     raw_uri = args.raw or settings.raw_lake or uri
@@ -141,7 +179,38 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     say(f"loading {len(args.workbooks)} workbook(s) into {lake.uri}")
     summary = load_workbooks(
-        args.workbooks, lake, progress=say, catalog=catalog, pii=args.pii, identify=identify_and_say
+        args.workbooks,
+        lake,
+        progress=say,
+        catalog=catalog,
+        pii=args.pii,
+        identify=identify_and_say,
+        supersede=args.supersede,
+        reason=args.reason,
     )
     sys.stdout.write(f"loaded: {summary.describe()}\n")
+    for outcome in summary.landed:
+        warning = unreadable_dates_warning(outcome.name, outcome.unreadable_dates)
+        if warning:
+            say(warning)
     return 0
+
+
+def unreadable_dates_warning(file_name: str, unreadable: dict[str, object]) -> str | None:
+    """The terminal's note on a landed file's unreadable dates (count, first few with sheet,
+    row and value), or None if every date was read."""
+    count = unreadable.get("count")
+    examples = unreadable.get("examples")
+    if not isinstance(count, int) or count == 0 or not isinstance(examples, list):
+        return None
+    shown = "; ".join(
+        f"sheet {e.get('sheet')!r} row {e.get('row')}: {e.get('value')}"
+        for e in examples
+        if isinstance(e, dict)
+    )
+    more = f" (first {len(examples)}: {shown})" if count > len(examples) else f" ({shown})"
+    return (
+        f"warning: {file_name}: {count} date(s) could not be read{more}; those rows landed "
+        "without a date and dbt holds them back in the quarantine. Correct the dates in the "
+        "file (Excel dates or YYYY-MM-DD text) and load it again"
+    )

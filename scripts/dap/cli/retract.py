@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dap.cli._common import Subparsers, add_lake_option, lake_uri, open_s3_zones, say
+from dap.errors import printable
 from dap.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,10 +29,10 @@ that names no extract, or several, exits 1 and lists the candidates."""
 
 DESCRIPTION = f"""\
 Retract a landed extract: every later `dbt build` leaves its rows out, as if it had never
-been loaded; for the days it reported, the marts fall back to the rows of the most
-recently ingested extract still active, if any. Nothing is deleted: the landing copy, the
-raw Parquet and the manifest all stay exactly as they are. The retraction is a tombstone,
-an event appended to the lake's extract event log (_audit/events/,
+been loaded; for the days it reported, the marts fall back to the rows of the next
+active extract in precedence order (see `dap load --help`), if any. Nothing is deleted:
+the landing copy, the raw Parquet and the manifest all stay exactly as they are. The
+retraction is a tombstone, an event appended to the lake's extract event log (_audit/events/,
 which dbt reads on DuckDB and, as a Glue table, on Athena), with an audit record of who
 retracted what, when and why under _audit/extracts/. `dap restore SHA_OR_FILE` undoes it
 the same way; the latest of an extract's retract and restore events decides.
@@ -140,7 +141,9 @@ def run_change(args: argparse.Namespace, settings: Settings, action: str) -> int
 def describe(change: Change, command: str) -> str:
     """What was done, for people: the extract, the event and audit record, what next."""
     extract = change.extract
-    name = f"{extract.file_name} (sha256 {extract.sha256}, ingested {extract.ingested_at})"
+    name = (
+        f"{printable(extract.file_name)} (sha256 {extract.sha256}, ingested {extract.ingested_at})"
+    )
     if not change.changed:
         last = extract.retraction
         since = "" if last is None else f" since {last.recorded_at:%Y-%m-%d %H:%M:%S} UTC"

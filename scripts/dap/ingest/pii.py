@@ -23,7 +23,9 @@ What is detected, and what keeps each rule from firing on ordinary spreadsheet t
   (``+44 20 7946 0958``). A number that only looks like one (``+44 604 873 7000``, not a
   UK number) is not found. On top of the library: a single dot inside a number is a
   decimal point (``604.8737000``, ``1.6048737000``; ``604.873.7000`` is a number), and an
-  extension stays out of the match (``604-873-7000 x123`` keeps its ``x123``).
+  extension stays out of the match (``604-873-7000 x123`` keeps its ``x123``). Numbers
+  the City publishes for everyone (:data:`PUBLIC_NUMBERS`, such as the 3-1-1 line
+  ``604-873-7000`` for callers outside Vancouver) are not personal data, however written.
 - **Canadian postal code**: ``A1A 1A1``, ``A1A1A1`` or ``A1A-1A1`` in either case, with
   Canada Post's letter set: the first letter one of ABCEGHJKLMNPRSTVXY, and no D, F, I, O,
   Q or U anywhere. It must stand alone (no letter or digit either side, no ``#`` before
@@ -323,6 +325,14 @@ def _valid_phn(text: str) -> bool:
     return bc_phn.is_valid(_digits(text))
 
 
+PUBLIC_NUMBERS: dict[str, str] = {
+    "+16048737000": "City of Vancouver 3-1-1, for callers outside Vancouver (vancouver.ca/311)",
+}
+"""Phone numbers published for the public, in E.164 form, with whose they are: an About
+sheet or a footnote that gives them is not personal data. Add a number only when it is
+published by the organisation that owns it (a help line, a switchboard), never a person's."""
+
+
 def phone_shaped(text: str) -> bool:
     """Whether `phonenumbers` could find a number in ``text`` (if not, it is not asked)."""
     if not text.isascii():
@@ -340,6 +350,8 @@ def _phone_spans(text: str) -> Iterator[tuple[int, int]]:
         number = match.number
         if number.country_code == 1 and (number.national_number or 0) < _NANP_TEN_DIGITS:
             continue  # 310-5961: Canada's seven-digit province-wide numbers are businesses'
+        if _public(number):
+            continue
         start, end = match.start, _end_before_extension(match)
         if (
             _STARTS_NUMBER.match(text, start)
@@ -347,6 +359,12 @@ def _phone_spans(text: str) -> Iterator[tuple[int, int]]:
             and text.count(".", start, end) != 1  # 604.8737000 is a decimal
         ):
             yield start, end
+
+
+def _public(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether ``number`` (any extension aside) is one of :data:`PUBLIC_NUMBERS`."""
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164 in PUBLIC_NUMBERS
 
 
 def _end_before_extension(match: phonenumbers.PhoneNumberMatch) -> int:

@@ -4,7 +4,10 @@ The event log is append-only: one Parquet file per ``dap`` run that did somethin
 extract, ``_audit/events/<time>-<run id>.parquet``, one row per file
 (:data:`EVENT_SCHEMA`). ``dap load`` writes the outcome of every file it was given
 (``landed``, ``masked``: landed with personal data masked, ``unchanged``, ``refused``),
-``dap retract`` and ``dap restore`` write ``retracted`` and ``restored``. It is the
+``dap retract`` and ``dap restore`` write ``retracted`` and ``restored``, and ``dap load
+--supersede`` adds a ``superseded`` row per file (a deliberate correction: dbt puts the
+extract first in precedence order, ``models/intermediate/int_extract_precedence.sql``;
+retract and restore leave it superseding). It is the
 machine-readable half of the audit trail, so it lives in ``_audit/`` beside the JSON
 records people read (:mod:`dap.lake.audit`): a refused load adds to the audit trail and
 changes nothing else in the lake. dbt reads it on both engines: locally through DuckDB, on
@@ -43,7 +46,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dap import __version__
-from dap.errors import CatalogError, DapError, ExtractNotFoundError, LakeError, WorkbookError
+from dap.errors import (
+    CatalogError,
+    DapError,
+    ExtractNotFoundError,
+    LakeError,
+    WorkbookError,
+    printable,
+)
 from dap.ingest.pii import PiiFinding, mask_pii
 from dap.lake.audit import (
     EXTRACT_EVENTS_PREFIX,
@@ -71,9 +81,11 @@ EMPTY_KEY = f"{EVENTS_PREFIX}_empty.parquet"
 
 LANDED, MASKED, UNCHANGED, REFUSED = "landed", "masked", "unchanged", "refused"
 RETRACTED, RESTORED = "retracted", "restored"
+SUPERSEDED = "superseded"
+"""``dap load --supersede``: the file is a deliberate correction, first in precedence."""
 LOAD_OUTCOMES = (LANDED, MASKED, UNCHANGED, REFUSED)
 """What ``dap load`` did with a file."""
-EVENT_TYPES = (*LOAD_OUTCOMES, RETRACTED, RESTORED)
+EVENT_TYPES = (*LOAD_OUTCOMES, RETRACTED, RESTORED, SUPERSEDED)
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -93,11 +105,13 @@ EVENT_SCHEMA = pa.schema(
 )
 """One row per file per ``dap`` run. ``event_id`` is the run's id (a load's ``load_id``);
 ``file_number`` the file's place among the run's files (for a load, in the order its audit
-record lists them; for a refusal, as given; 1 for retract and restore);
+record lists them; for a refusal, as given; 1 for retract and restore; for a supersede,
+as the load's; a supersede has an ``event_id`` of its own, since its load's row has the
+load's);
 ``recorded_at`` UTC; ``actor`` who (an AWS ARN, or user@host); ``source_file_name`` with
 any personal data masked; ``reason_code`` and ``reason`` why a file was refused
 (:data:`dap.errors.REFUSAL_CODES`, the message with personal data masked) or why an
-extract was retracted or restored (the operator's words, masked likewise); ``pii_kinds``
+extract was retracted, restored or superseded (the operator's words, masked likewise); ``pii_kinds``
 the kinds of personal data found, comma-separated, never the values, and ``pii_cells`` in
 how many places (cells, sheet names, the file name); ``rows_landed`` the rows a landed
 file put in the raw zone."""
@@ -240,11 +254,43 @@ def load_events(audit: AuditRecord, files: Sequence[FileOutcome], at: datetime) 
     return events
 
 
+def supersede_events(
+    audit: AuditRecord,
+    files: Sequence[FileOutcome],
+    at: datetime,
+    *,
+    supersede_id: str,
+    reason: str | None,
+) -> list[Event]:
+    """``dap load --supersede``: one ``superseded`` event per file the load was given
+    (landed now or before), numbered as the load's, under the event id ``supersede_id``."""
+    actor = actor_of(audit.who)
+    return [
+        Event(
+            event_id=supersede_id,
+            file_number=number,
+            recorded_at=at,
+            actor=actor,
+            event_type=SUPERSEDED,
+            source_file_sha256=outcome.sha256,
+            source_file_name=mask_pii(outcome.name),
+            reason=None if reason is None else mask_pii(reason),
+        )
+        for number, outcome in enumerate(files, start=1)
+    ]
+
+
 def record_load(
-    lake: Lake, audit: AuditRecord, files: Sequence[FileOutcome], at: datetime
+    lake: Lake,
+    audit: AuditRecord,
+    files: Sequence[FileOutcome],
+    at: datetime,
+    *,
+    superseding: Sequence[Event] = (),
 ) -> WrittenObject:
-    """The load's rows in the event log (written before its audit record)."""
-    return write_events(lake, load_events(audit, files, at), at)
+    """The load's rows in the event log, with its supersede events if any, in one file
+    (written before its audit record)."""
+    return write_events(lake, [*load_events(audit, files, at), *superseding], at)
 
 
 @dataclass(frozen=True)
@@ -449,6 +495,11 @@ def _dates_from_raw(lake: Lake, keys: Iterable[str]) -> tuple[date | None, date 
     return span.first, span.last
 
 
+def latest_supersedes(events: Iterable[Event]) -> dict[str, Event]:
+    """sha256 -> its latest supersede event (``dap load --supersede``)."""
+    return {e.source_file_sha256: e for e in events if e.event_type == SUPERSEDED}
+
+
 def latest_retractions(events: Iterable[Event]) -> dict[str, Event]:
     """sha256 -> its latest retract or restore event."""
     latest: dict[str, Event] = {}
@@ -494,7 +545,9 @@ def list_extracts(lake: Lake, events: Sequence[Event] | None = None) -> list[Lan
 
 
 def _describe(extracts: Sequence[LandedExtract], limit: int = 10) -> str:
-    shown = [f"{e.sha256[:12]} {e.file_name} (ingested {e.ingested_at})" for e in extracts]
+    shown = [
+        f"{e.sha256[:12]} {printable(e.file_name)} (ingested {e.ingested_at})" for e in extracts
+    ]
     more = f"; and {len(shown) - limit} more" if len(shown) > limit else ""
     return "; ".join(shown[:limit]) + more
 

@@ -19,8 +19,12 @@ workbook, first makes sure the Glue database and table exist and match the raw s
 registers the years already in the raw zone, so a lake landed before it had a catalog (or
 whose table was dropped) is readable by Athena again.
 
-Workbooks given together are ingested in the order given, one after the other; where
-they overlap, dbt prefers the most recently ingested, so the last one given wins.
+Workbooks given together are ingested in the order given, one after the other. Where
+they overlap, dbt decides which one's figures a day gets (``int_extract_precedence``):
+the one whose data reaches the later date, then the most recently ingested. With
+``supersede`` (``dap load --supersede``) every file given, landed now or before, is
+recorded as a deliberate correction (a ``superseded`` event, with the reason, in the event
+log and the audit record): dbt puts it first, a later supersede before an earlier one.
 
 Personal data: every text cell of every sheet is scanned while the workbook is checked
 (:mod:`dap.ingest.pii`). By default a hit stops the load before anything is written; with
@@ -40,6 +44,7 @@ import contextlib
 import hashlib
 import io
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,7 +60,18 @@ from dap.ingest.formats import parse_file
 from dap.ingest.pii import PiiPolicy
 from dap.ingest.workbook import ParsedWorkbook
 from dap.lake.audit import AuditRecord, Identity, WrittenObject, local_identity
-from dap.lake.extracts import DateSpan, ensure_event_log, record_load, trace_refusal
+from dap.lake.extracts import (
+    RETRACTED,
+    DateSpan,
+    Event,
+    ensure_event_log,
+    latest_retractions,
+    read_events,
+    record_load,
+    supersede_events,
+    trace_refusal,
+)
+from dap.lake.integrity._register import RawObject, ensure_register, register_bytes, register_key
 from dap.lake.storage import LANDING, MANIFESTS, RAW, Lake
 from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
 
@@ -76,9 +92,15 @@ class FileOutcome:
     partitions: list[str] = field(default_factory=list)
     rows_per_partition: dict[str, int] = field(default_factory=dict)
     pii_masked: list[dict[str, object]] = field(default_factory=list)
+    unreadable_dates: dict[str, object] = field(default_factory=dict)
+    """Dates that could not be read (``{count, examples: [{sheet, row, value}]}``): those
+    rows land without a date, and dbt quarantines them."""
+    supersede: dict[str, object] | None = None
+    """``dap load --supersede``: its event id and reason (None for an ordinary load)."""
 
     def audit_entry(self) -> dict[str, object]:
         return {
+            "supersede": self.supersede,
             "file_name": self.name,
             "sha256": self.sha256,
             "size_bytes": self.size_bytes,
@@ -86,6 +108,7 @@ class FileOutcome:
             "rows": self.rows,
             "rows_per_partition": self.rows_per_partition,
             "pii_masked": self.pii_masked,
+            "unreadable_dates": self.unreadable_dates,
         }
 
 
@@ -119,10 +142,17 @@ class LoadSummary:
         masked = (
             f"; personal data masked in {self.cells_masked} cell(s)" if self.cells_masked else ""
         )
+        superseding = sum(1 for f in self.files if f.supersede is not None)
+        corrections = (
+            f"; {superseding} recorded as deliberate corrections (--supersede)"
+            if superseding
+            else ""
+        )
         return (
             f"{len(self.files)} file(s): {len(self.landed)} landed, "
             f"{len(self.unchanged)} skipped as unchanged; {self.rows:,} rows; "
             f"{self.partitions_written} partition file(s) written to {self.lake}{masked}"
+            f"{corrections}"
         )
 
 
@@ -143,9 +173,14 @@ def load_workbooks(
     catalog: GlueCatalog | None = None,
     pii: PiiPolicy = "stop",
     identify: Callable[[], Identity] = local_identity,
+    supersede: bool = False,
+    reason: str | None = None,
 ) -> LoadSummary:
     """Land ``paths`` in ``lake``; with ``catalog``, register the raw zone's partitions
     there too (S3 lakes only: the catalog points at the lake's s3:// location).
+
+    ``supersede``: record every file given (landed now, or unchanged since an earlier
+    load) as a deliberate correction, with ``reason``; see the module's docstring.
 
     ``pii``: ``stop`` (default) refuses a workbook with personal data in any text cell,
     ``mask`` lands it masked. ``identify`` says who is loading, for the audit record
@@ -155,6 +190,7 @@ def load_workbooks(
     audit = AuditRecord(identify(), lake.uri, pii, clock())
     pending: list[tuple[int, Path, str, bytes, ParsedWorkbook]] = []
     seen: set[str] = set()
+    unchanged: list[tuple[int, Path, str, bytes]] = []  # their landing copies are checked
     total = len(paths)
 
     for number, path in enumerate(paths, start=1):
@@ -163,6 +199,7 @@ def load_workbooks(
         if sha256 in seen or lake.exists(manifest_key(sha256)):
             summary.files.append(FileOutcome(path.name, sha256, "unchanged", len(data)))
             progress(f"[{number}/{total}] {path.name}: unchanged (sha256 {sha256[:12]}), skipped")
+            unchanged.append((number, path, sha256, data))
             continue
         seen.add(sha256)
         try:
@@ -196,6 +233,7 @@ def load_workbooks(
         catalog.add_partitions(_landed_partitions(lake))
 
     audit.objects_written.extend(ensure_event_log(lake, catalog))  # dap.lake.extracts
+    audit.objects_written.extend(_integrity(lake, catalog, unchanged, total, progress))
     previous: datetime | None = None
     for number, path, sha256, data, parsed in pending:
         ingested_at = _next_instant(clock(), previous)
@@ -214,11 +252,47 @@ def load_workbooks(
         )
     order = {p.name: i for i, p in enumerate(paths)}
     summary.files.sort(key=lambda f: order.get(f.name, 0))
+    superseding = (
+        _supersede(lake, audit, summary.files, clock(), reason, progress) if supersede else []
+    )
     audit.files = [f.audit_entry() for f in summary.files]
-    audit.objects_written.append(record_load(lake, audit, summary.files, clock()))  # event log
+    audit.objects_written.append(  # event log
+        record_load(lake, audit, summary.files, clock(), superseding=superseding)
+    )
     summary.audit_key = audit.write(lake, clock())
     progress(f"audit record: {summary.audit_key}")
     return summary
+
+
+def _supersede(
+    lake: Lake,
+    audit: AuditRecord,
+    files: Sequence[FileOutcome],
+    at: datetime,
+    reason: str | None,
+    progress: Progress,
+) -> list[Event]:
+    """The ``superseded`` events of ``files``, saying so for each; a retracted extract is
+    recorded too, with a warning that it counts only once restored."""
+    events = supersede_events(audit, files, at, supersede_id=uuid.uuid4().hex, reason=reason)
+    retracted = {
+        sha
+        for sha, event in latest_retractions(read_events(lake)).items()
+        if event.event_type == RETRACTED
+    }
+    for number, outcome in enumerate(files, start=1):
+        outcome.supersede = {"event_id": events[0].event_id, "reason": events[0].reason}
+        progress(
+            f"[{number}/{len(files)}] {outcome.name}: recorded as a deliberate correction "
+            "(superseding): its figures win over every other extract's for the days and "
+            "measures it carries"
+        )
+        if outcome.sha256 in retracted:
+            progress(
+                f"warning: {outcome.name} (sha256 {outcome.sha256[:12]}) is retracted: it "
+                f"counts, superseding, only after `dap restore {outcome.sha256[:12]}`"
+            )
+    return events
 
 
 def _read(path: Path) -> bytes:
@@ -287,37 +361,30 @@ def _write(
     ingested_at: datetime,
     catalog: GlueCatalog | None,
 ) -> FileOutcome:
-    detected = parsed.file_format  # from the content, never the name
-    suffix = detected.extension if detected is not None else ".bin"
-    landing_key = f"{LANDING}/{DATASET}/{sha256}{suffix}"
+    landing_key = landing_key_of(parsed, sha256)
     if not out.exists(landing_key):
+        detected = parsed.file_format  # from the content, never the name
         content_type = detected.content_type if detected else "application/octet-stream"
         out.write_bytes(landing_key, data, content_type)
 
     rows = parsed.rows
     outcome = FileOutcome(path.name, sha256, "landed", len(data), rows=rows)
     outcome.pii_masked = [finding.as_record() for finding in parsed.pii_findings]
+    outcome.unreadable_dates = parsed.unreadable_dates
     rows_per_partition = outcome.rows_per_partition
     partition_values: list[str] = []
     dates = DateSpan()  # first and last date, for the manifest
-    for year, typed in parsed.by_year(sha256):
-        dates.include(typed)
-        part = (
-            typed.append_column(
-                pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
-                pa.repeat(pa.scalar(ingested_at, pa.timestamp("ms")), typed.num_rows),
-            )
-            .append_column(
-                pa.field("extract_rows", pa.int64(), nullable=False),
-                pa.repeat(pa.scalar(rows, pa.int64()), typed.num_rows),
-            )
-            .cast(RAW_SCHEMA)
-        )
-        key = f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet"
-        out.write_bytes(key, _parquet_bytes(part), "application/vnd.apache.parquet")
-        outcome.partitions.append(key)
-        rows_per_partition[_partition_name(year)] = part.num_rows
-        partition_values.append(_partition_value(year))
+    objects = build_raw_objects(parsed, sha256, ingested_at, dates)
+    # The register first (dap.lake.integrity): a raw file never exists without its entry.
+    register = register_bytes(
+        objects, source_sha256=sha256, source_name=parsed.file_name, at=ingested_at
+    )
+    out.write_bytes(register_key(ingested_at, sha256), register, "application/vnd.apache.parquet")
+    for obj in objects:
+        out.write_bytes(obj.key, obj.data, "application/vnd.apache.parquet")
+        outcome.partitions.append(obj.key)
+        rows_per_partition[obj.partition] = obj.rows
+        partition_values.append(obj.partition_value)
 
     # Registered before the manifest: a load that stops in between leaves no manifest,
     # so the next one lands this workbook again and registers its partitions.
@@ -347,15 +414,108 @@ def _write(
         "columns_carried": parsed.columns_carried,
         "skipped_sheets": parsed.skipped_sheets,
         "pii_masked": outcome.pii_masked,
+        "unreadable_dates": outcome.unreadable_dates,
         "rows": rows,
         "first_date": dates.first_iso,
         "last_date": dates.last_iso,
         "rows_per_partition": rows_per_partition,
         "raw_keys": outcome.partitions,
+        # Checksums of every object this load wrote (dap verify, dap repair).
+        "landing_object": {"key": landing_key, "sha256": sha256, "size_bytes": len(data)},
+        "raw_objects": [obj.manifest_entry() for obj in objects],
     }
     body = json.dumps(manifest, indent=2, sort_keys=True).encode()
     out.write_bytes(manifest_key(sha256), body, "application/json")
     return outcome
+
+
+def landing_key_of(parsed: ParsedWorkbook, sha256: str) -> str:
+    """``landing/<dataset>/<sha256><extension of the format found>``."""
+    detected = parsed.file_format  # from the content, never the name
+    suffix = detected.extension if detected is not None else ".bin"
+    return f"{LANDING}/{DATASET}/{sha256}{suffix}"
+
+
+def build_raw_objects(
+    parsed: ParsedWorkbook, sha256: str, ingested_at: datetime, dates: DateSpan | None = None
+) -> list[RawObject]:
+    """The workbook's raw Parquet files, one per year, as bytes: the same workbook with the
+    same ``ingested_at`` gives the same bytes (``dap repair`` relies on it)."""
+    objects: list[RawObject] = []
+    rows = parsed.rows
+    for year, typed in parsed.by_year(sha256):
+        if dates is not None:
+            dates.include(typed)
+        part = (
+            typed.append_column(
+                pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
+                pa.repeat(pa.scalar(ingested_at, pa.timestamp("ms")), typed.num_rows),
+            )
+            .append_column(
+                pa.field("extract_rows", pa.int64(), nullable=False),
+                pa.repeat(pa.scalar(rows, pa.int64()), typed.num_rows),
+            )
+            .cast(RAW_SCHEMA)
+        )
+        data = _parquet_bytes(part)
+        objects.append(
+            RawObject(
+                key=f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet",
+                partition=_partition_name(year),
+                partition_value=_partition_value(year),
+                data=data,
+                table=part,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    return objects
+
+
+def _integrity(
+    lake: Lake,
+    catalog: GlueCatalog | None,
+    unchanged: Sequence[tuple[int, Path, str, bytes]],
+    total: int,
+    progress: Progress,
+) -> list[WrittenObject]:
+    """Before anything is landed: the raw-object register made readable
+    (:mod:`dap.lake.integrity`), and the landing copy put back of each workbook given that
+    is landed but whose landing copy was deleted since. Returns what was written."""
+    written = ensure_register(lake, catalog)
+    for number, path, sha256, data in unchanged:
+        restored = restore_missing_landing(lake, sha256, data, path.name)
+        if restored is not None:
+            written.append(restored)
+            progress(
+                f"[{number}/{total}] {path.name}: its landing copy was missing; restored "
+                f"{restored.key} (the file's sha256 is the one its manifest records)"
+            )
+    return written
+
+
+def restore_missing_landing(
+    lake: Lake, sha256: str, data: bytes, name: str
+) -> WrittenObject | None:
+    """Write ``data`` back as the landing copy of the landed workbook ``sha256`` when its
+    manifest names a landing copy that is not there (``data`` hashes to ``sha256``, which
+    names the manifest: it is the original by construction). Returns what was written."""
+    if not lake.exists(manifest_key(sha256)):  # the same bytes twice in one load
+        return None
+    try:
+        manifest = json.loads(lake.read_bytes(manifest_key(sha256)))
+        landing_key = str(manifest["landing_key"])
+    except (ValueError, KeyError, TypeError):  # a damaged manifest: dap verify reports it
+        return None
+    if lake.exists(landing_key):
+        return None
+    from dap.ingest.formats import detect_format  # noqa: PLC0415
+
+    try:
+        content_type = detect_format(name, data).format.content_type
+    except DapError:
+        content_type = "application/octet-stream"
+    version = lake.write_bytes(landing_key, data, content_type)
+    return WrittenObject(landing_key, len(data), version)
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:

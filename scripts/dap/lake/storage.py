@@ -231,7 +231,11 @@ class S3Lake:
         try:
             if self.kms_key_id is None:  # the bucket's default encryption applies
                 response = self.client.put_object(
-                    Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
+                    Bucket=self.bucket,
+                    Key=self._key(key),
+                    Body=data,
+                    ContentType=content_type,
+                    ChecksumAlgorithm="SHA256",  # S3 keeps it: dap verify reads it back
                 )
             else:
                 response = self.client.put_object(
@@ -239,6 +243,7 @@ class S3Lake:
                     Key=self._key(key),
                     Body=data,
                     ContentType=content_type,
+                    ChecksumAlgorithm="SHA256",
                     ServerSideEncryption="aws:kms",
                     SSEKMSKeyId=self.kms_key_id,
                     BucketKeyEnabled=True,  # fewer KMS requests, same protection

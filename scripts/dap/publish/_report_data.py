@@ -1,8 +1,9 @@
-"""What the report shows, read from the warehouse's marts and the quarantine."""
+"""What the report shows, read from the warehouse's marts, the quarantine and the
+conflicts between extracts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +40,48 @@ class HeldBack:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """A day on which two extracts disagree beyond rounding (a row of
+    ``curated.conflicts_daily_metrics``): whose figures were used, and why."""
+
+    day: date
+    measures: str
+    """The figures that differ, comma-separated (``calls_handled, service_level``)."""
+    used: str
+    """The file whose figures the marts use."""
+    not_used: str
+    decided_by: str
+    """The step of the precedence rule that decided (``int_extract_precedence``):
+    ``superseding``, ``reaches_later``, ``ingested_later`` or ``sha256_tie_break``."""
+    used_reach: date | None
+    not_used_reach: date | None
+    supersede_reason: str | None
+
+    @property
+    def why(self) -> str:
+        """The step of the rule that decided, in words."""
+        if self.decided_by == "superseding":
+            reason = f": {self.supersede_reason}" if self.supersede_reason else ""
+            return f"loaded as a deliberate correction (dap load --supersede){reason}"
+        if self.decided_by == "reaches_later":
+            return (
+                f"its data reaches a later date ({self.used_reach} against {self.not_used_reach})"
+            )
+        if self.decided_by == "ingested_later":
+            return f"both reach {self.used_reach}; it was loaded later"
+        return f"both reach {self.used_reach} and were loaded together; tie broken by sha256"
+
+
+CONFLICTS_QUERY = (
+    "select date, differing_columns, source_file_name, superseded_source_file_name,"
+    " decided_by, reach_date, superseded_reach_date, supersede_reason"
+    " from curated.conflicts_daily_metrics"
+    " order by date, source_file_name, superseded_source_file_name, differing_columns"
+)
+"""Every disagreement, in the order of :class:`Conflict`'s fields."""
+
+
+@dataclass(frozen=True)
 class ReportData:
     years: list[Year]
     months: list[Month]
@@ -49,6 +92,8 @@ class ReportData:
     built_at: datetime
     daily: list[tuple[object, ...]]
     """Rows of :data:`DAILY_COLUMNS`."""
+    conflicts: list[Conflict] = field(default_factory=list)
+    """Days on which extracts disagree (``curated.conflicts_daily_metrics``)."""
 
 
 def read_report_data(lake: Path) -> ReportData:
@@ -73,6 +118,7 @@ def read_report_data(lake: Path) -> ReportData:
                 " group by date order by date"
             )
         ]
+        conflicts = [Conflict(*row) for row in dict.fromkeys(warehouse.rows(CONFLICTS_QUERY))]
         daily = warehouse.rows(
             f"select {', '.join(DAILY_COLUMNS)}"  # noqa: S608 - constant column names
             " from trusted.fct_contact_centre_daily order by date"
@@ -87,4 +133,6 @@ def read_report_data(lake: Path) -> ReportData:
     span = (days[-1] - days[0]).days + 1
     missing = [day for day in (days[0] + timedelta(n) for n in range(span)) if day not in present]
     built_at = built.replace(tzinfo=UTC) if isinstance(built, datetime) else datetime.now(UTC)
-    return ReportData(years, months, quarantined, missing, days[0], days[-1], built_at, daily)
+    return ReportData(
+        years, months, quarantined, missing, days[0], days[-1], built_at, daily, conflicts
+    )

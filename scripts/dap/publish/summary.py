@@ -15,6 +15,7 @@ class Summary:
     quarantined_rows: int
     quarantined_days: int
     conflicting_rows: int
+    conflicting_days: int = 0
 
 
 def read_summary(lake_uri: str) -> Summary:
@@ -25,10 +26,16 @@ def read_summary(lake_uri: str) -> Summary:
             "|| cast(source_row_number as varchar)), count(distinct date) "
             "from curated.quarantine_daily_metrics"
         )
-        ((conflicting_rows,),) = warehouse.rows(
-            "select count(*) from curated.conflicts_daily_metrics"
+        ((conflicting_rows, conflicting_days),) = warehouse.rows(
+            "select count(*), count(distinct date) from curated.conflicts_daily_metrics"
         )
-    return Summary(yearly, int(quarantined_rows), int(quarantined_days), int(conflicting_rows))
+    return Summary(
+        yearly,
+        int(quarantined_rows),
+        int(quarantined_days),
+        int(conflicting_rows),
+        int(conflicting_days),
+    )
 
 
 def _number(value: float | None, *, scale: float = 1, unit: str = "") -> str:
@@ -59,6 +66,8 @@ def format_summary(summary: Summary) -> str:
     out.append(
         f"quarantined: {summary.quarantined_rows} row(s) on {summary.quarantined_days} day(s) "
         "(curated.quarantine_daily_metrics); "
-        f"conflicting extract rows: {summary.conflicting_rows} (curated.conflicts_daily_metrics)"
+        f"conflicting extract rows: {summary.conflicting_rows} on "
+        f"{summary.conflicting_days} day(s) (curated.conflicts_daily_metrics: the figures "
+        "used and why; `dap report` lists them)"
     )
     return "\n".join(out)

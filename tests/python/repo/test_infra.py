@@ -343,20 +343,32 @@ def test_resource_policies_allow_only_named_principals(template: dict[str, Any])
                 assert "*" not in as_list(statement["Principal"].get("AWS", [])), name
 
 
-def test_the_key_rotates_and_only_the_account_administers_it(template: dict[str, Any]) -> None:
+def test_the_key_rotates_and_the_account_administers_it_without_using_it(
+    template: dict[str, Any],
+) -> None:
     (key,) = resources(template, "AWS::KMS::Key").values()
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
-    full_access = [
-        s for s in statements(key["Properties"]["KeyPolicy"]) if "kms:*" in as_list(s["Action"])
-    ]
-    assert len(full_access) == 1
-    assert full_access[0]["Principal"] == {
-        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
-    }
-    for statement in statements(key["Properties"]["KeyPolicy"]):
-        if statement is not full_access[0]:  # services: named ones only
-            assert set(statement["Principal"]) == {"Service"}
+    root = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    use = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt", "kms:GenerateDataKey", "kms:CreateGrant")
+    administration, *others = statements(key["Properties"]["KeyPolicy"])
+    assert administration["Sid"] == "AccountAdministersTheKeyThroughIam"
+    assert administration["Principal"] == root
+    assert "kms:PutKeyPolicy" in administration["Action"]
+    assert not [a for a in administration["Action"] if a.startswith(use) or "*" in a]
+    for statement in others:
+        assert "kms:*" not in as_list(statement["Action"]), statement["Sid"]
+        if statement["Principal"] == root:  # the platform's roles, through S3 only
+            condition = statement["Condition"]
+            assert condition["StringEquals"] == {
+                "kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+            }, statement["Sid"]
+            assert set(condition["ArnLike"]) == {"aws:PrincipalArn"}, statement["Sid"]
+            assert set(condition["StringLike"]) == {"kms:EncryptionContext:aws:s3:arn"}
+        else:  # services: named ones, for this account's resources only
+            assert set(statement["Principal"]) == {"Service"}, statement["Sid"]
+            keys = {k for operator in statement["Condition"].values() for k in operator}
+            assert keys & {"aws:SourceArn", "aws:SourceAccount"}, statement["Sid"]
 
 
 def test_the_replication_is_off_by_default_and_covers_the_zones(template: dict[str, Any]) -> None:
@@ -433,6 +445,8 @@ def test_the_loader_writes_landing_and_raw_only(template: dict[str, Any]) -> Non
         "table/${RawDatabaseName}/contact_centre_metrics",
         "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
         "table/${RawDatabaseName}/contact_centre_extract_events",
+        "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
+        "table/${RawDatabaseName}/contact_centre_raw_objects",
     }
     glue_actions = {action for action, _ in actions_on(loader, "glue")}
     assert {
@@ -455,7 +469,7 @@ def test_the_transformer_reads_raw_and_writes_curated_and_trusted(
     assert set(written) == {"CuratedBucket", "TrustedBucket", "AthenaResultsBucket"}
     assert written["AthenaResultsBucket"] == {"dbt/*"}
     assert buckets_read(template, "TransformerRole") == {
-        "LandingBucket",  # its _audit/events/ only: the extract event log (checked below)
+        "LandingBucket",  # _audit/events/ and _audit/raw_objects/ only (checked below)
         "RawBucket",
         "CuratedBucket",
         "TrustedBucket",
@@ -467,7 +481,10 @@ def test_the_transformer_reads_raw_and_writes_curated_and_trusted(
         for action, r in actions_on(transformer, "s3")
         if action == "s3:GetObject" and "LandingBucket" in references(r)
     }
-    assert landing_reads == {"${LandingBucket.Arn}/_audit/events/*"}
+    assert landing_reads == {
+        "${LandingBucket.Arn}/_audit/events/*",
+        "${LandingBucket.Arn}/_audit/raw_objects/*",
+    }
     glue_writes = {
         text_of(r)
         for action, r in actions_on(transformer, "glue")

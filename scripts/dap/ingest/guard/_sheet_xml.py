@@ -14,6 +14,13 @@ measured exactly, in a second pass (:class:`_QuickSheetScan`).
 
 The same pass notes the cells calamine reads as empty that are not: error cells (``#N/A``,
 ``#DIV/0!``, ...) and formulas saved without a value.
+
+Every namespace spelling is measured alike. The parser reads elements by their local name,
+whatever their prefix (``<x:c>``, ``<ns0:row>``, as the Open XML SDK and ElementTree write)
+and whatever namespace it stands for (Strict OOXML's ``purl.oclc.org`` one included), so a
+piece of XML with a prefixed tag of an element read here has its tags' prefixes removed
+before it is scanned (:func:`_without_prefixes`); positions are read with either quote and
+spaces around ``=`` (``r='XFD1'``, ``r = "XFD1"``).
 """
 
 from __future__ import annotations
@@ -35,9 +42,9 @@ _NOTES_PER_SHEET = 100_000
 
 _ROW_NUMBER = re.compile(rb'<row r="(\d{1,12})"')
 _ROW_START = re.compile(rb"<row(?=[\s>/])([^>]*)>")
-_ROW_REF = re.compile(rb'\br="(\d{1,20})"')
+_ROW_REF = re.compile(rb"""\br\s*=\s*["'](\d{1,20})["']""")
 _CELL_START = re.compile(rb"<c(?=[\s>/])([^>]*)>")
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d{1,20})"')
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})(\d{1,20})["']""")
 _FORMULA_TAG = re.compile(rb"<f[\s>/]")
 _CELL_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
 _CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
@@ -45,6 +52,25 @@ _ERROR_CODE = re.compile(r"#[A-Z0-9/!?_]{1,16}")
 _SHARED_STRING = re.compile(rb"<si[\s>/]")
 _SST_START = re.compile(rb"<sst\b([^>]*)>")
 _SST_COUNT = re.compile(rb'\buniqueCount="(\d{1,20})"')
+_PREFIX_HINT = re.compile(rb":(?:c|row|v|f|sst|si)[\s>/]")
+"""Where a prefixed tag of an element the scans read may be (``<x:c ``, ``</x:row>``,
+``<x:si>``). Searched only where a colon is (most writers put none in a sheet's rows; Excel
+puts ``x14ac:dyDescent`` in each, and then the search costs about 0.15 s per million rows);
+text that merely looks like a prefixed tag (``note:c 2``) only costs a pass of
+:data:`_TAG_PREFIX`."""
+_TAG_PREFIX = re.compile(rb"""<(/?)[^\s<>/:!?="']+:""")
+"""A start or end tag's namespace prefix, any characters a name may have (not comments,
+CDATA or processing instructions)."""
+
+
+def _without_prefixes(text: bytes) -> bytes:
+    """``text`` with its tags' namespace prefixes removed (``<x:c r="A1">`` -> ``<c r="A1">``)
+    if it may have any of an element read here; as it was otherwise. A tag cut at the end
+    of ``text`` keeps its prefix: the caller scans up to the last whole row or tag and
+    carries the rest over, prefix and all, to the next piece."""
+    if b":" not in text or _PREFIX_HINT.search(text) is None:  # memchr first: no colon
+        return text
+    return _TAG_PREFIX.sub(rb"<\1", text)
 
 
 class _SharedStrings:
@@ -59,7 +85,7 @@ class _SharedStrings:
         self.tail = b""
 
     def feed(self, piece: bytes) -> None:
-        text = self.tail + piece
+        text = _without_prefixes(self.tail + piece)
         if not self.head_read:
             head = _SST_START.search(text)
             if head is not None:
@@ -129,7 +155,7 @@ class _SheetScan:
         return max(self.max_column, 1)
 
     def feed(self, piece: bytes) -> None:
-        text = self.carry + piece
+        text = _without_prefixes(self.carry + piece)
         cut = text.rfind(b"</row>")
         cut = cut + len(b"</row>") if cut >= 0 else -1
         if cut < 0 and len(text) > _CARRY_LIMIT:
@@ -142,7 +168,7 @@ class _SheetScan:
 
     def finish(self) -> None:
         if self.carry:
-            self._scan(self.carry)
+            self._scan(_without_prefixes(self.carry))
             self.carry = b""
 
     def _scan(self, text: bytes) -> None:

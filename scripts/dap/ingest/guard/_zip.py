@@ -13,10 +13,11 @@ inflated and verified, and each worksheet measured on the way.
   are scanned.
 - **Each worksheet** (found through ``xl/workbook.xml`` and its relationships) and the
   shared string table are measured in the same pass (:mod:`._sheet_xml`), and refused
-  when they exceed its limits.
+  when they exceed its limits. Every other XML part is measured as a worksheet too (its
+  message names the zip member): the parser may find a sheet the map read here misses.
 
 For `.xlsb` and `.ods` the archive limits apply; their sheets are binary or ODF and are
-not measured.
+not measured (calamine limits an `.ods` sheet to 100 million cells itself).
 """
 
 from __future__ import annotations
@@ -121,6 +122,12 @@ class _ZipCheck:
                         f"{info.filename} holds or declares {count:,} shared strings, more "
                         f"than the {MAX_SHARED_STRINGS:,} allowed; refusing to read it",
                     )
+            elif info.filename.lower().endswith(".xml"):
+                # A part no worksheet relationship names, measured all the same: the
+                # parser may find sheets where the map read here does not (a workbook
+                # part with a DTD, which is not read here, or one resolved differently).
+                # Other parts hold no cells, so this costs little and refuses nothing real.
+                self._scan_sheet(info, info.filename)
             else:
                 self._inflate(info, lambda _piece: None)
         return self.notes
@@ -285,10 +292,11 @@ class _ZipCheck:
         return parts
 
     def _check_sheet(self, member: str, scan: _SheetScan) -> None:
+        part = "" if member in self.sheet_parts else f"zip member {member}: "
         if scan.max_row > MAX_EXCEL_ROWS or scan.max_column > MAX_EXCEL_COLUMNS:
             raise self.stop(
                 member,
-                f"the sheet's cells go beyond Excel's last row ({MAX_EXCEL_ROWS:,}) or "
+                f"{part}the sheet's cells go beyond Excel's last row ({MAX_EXCEL_ROWS:,}) or "
                 f"column (XFD, the {MAX_EXCEL_COLUMNS:,}th): they reach row "
                 f"{scan.max_row:,} and column {scan.max_column:,}; refusing to read it",
             )
@@ -303,7 +311,7 @@ class _ZipCheck:
             )
             raise WorkbookError(
                 where,
-                f"the sheet is too large to read: its cells reach row {height:,} and column "
+                f"{part}the sheet is too large to read: its cells reach row {height:,} and column "
                 f"{column_letter(width - 1)} ({height * width:,} cells), and {scan.cells:,} "
                 f"cells have content; at most {MAX_SHEET_CELLS:,} are read (Excel's "
                 "1,048,576 rows by 16 columns). Delete the stray cells far below or to the "

@@ -29,6 +29,8 @@ One module a concern:
 - :mod:`._sheets`: finding a sheet's header row and the metric columns in it.
 - :mod:`._typing`: typing a batch's cells into Arrow columns, in bulk or cell by cell.
 - :mod:`._parsed`: :class:`ParsedWorkbook`, the typed columns and what was read.
+- :mod:`._date_system`: the date system (1900 or 1904, an ``.ods``'s day zero) the
+  workbook's serial numbers count in, read from the file.
 """
 
 from dap.ingest.pii import column_letter

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dap.ingest.cells import EXCEL_1900, DateSystem
 from dap.ingest.pii import PiiFinding
 from dap.schema import DATE_COLUMN, MEASURE_COLUMNS, METRIC_COLUMNS, RAW_SCHEMA
 
@@ -26,6 +27,10 @@ class SheetResult:
     columns_carried: list[str] = field(default_factory=list)
     """The measures the sheet has a column for (raw names, :data:`~dap.schema.MEASURE_COLUMNS`
     order); every row of the sheet records them in ``carried_columns``."""
+    unreadable_dates: int = 0
+    """Rows whose date cell could not be read (they land without a date; dbt quarantines
+    them), and the first few as (row, value quoted)."""
+    unreadable_date_examples: list[tuple[int, str]] = field(default_factory=list)
 
 
 class _Columns:
@@ -68,6 +73,8 @@ class ParsedWorkbook:
     data: _Columns = field(default_factory=_Columns, repr=False)
     file_format: FileFormat | None = None
     """The format told from the content (:func:`dap.ingest.formats.parse_file` sets it)."""
+    date_system: DateSystem = EXCEL_1900
+    """The date system the workbook's serial numbers count in (1904 if it says so)."""
 
     @property
     def rows(self) -> int:
@@ -121,9 +128,25 @@ class ParsedWorkbook:
         return [c.raw_name for c in MEASURE_COLUMNS if c.raw_name in carried]
 
     @property
+    def unreadable_dates(self) -> dict[str, object]:
+        """Every date that could not be read, for the load's output, manifest and audit
+        record: how many, and the first few with their sheet, row and value."""
+        examples = [
+            {"sheet": sheet.name, "row": row, "value": value}
+            for sheet in self.sheets
+            for row, value in sheet.unreadable_date_examples
+        ]
+        count = sum(sheet.unreadable_dates for sheet in self.sheets)
+        return {"count": count, "examples": examples[:UNREADABLE_DATE_EXAMPLES]}
+
+    @property
     def years(self) -> list[int | None]:
         years: list[int | None] = pc.year(self.data.column(DATE_COLUMN.raw_name)).to_pylist()
         return years
+
+
+UNREADABLE_DATE_EXAMPLES = 5
+"""How many unreadable dates messages, the manifest and the audit record quote."""
 
 
 def _column_names() -> list[str]:

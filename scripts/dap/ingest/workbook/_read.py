@@ -21,18 +21,26 @@ from python_calamine import (
 )
 
 from dap.errors import Location, PiiError, WorkbookError
-from dap.ingest.cells import is_blank
+from dap.ingest.cells import EXCEL_1900, DateSystem, is_blank
 from dap.ingest.guard import ParserProbe, check_archive
 from dap.ingest.pii import PiiFinding, PiiPolicy, mask_grid, mask_pii, scan_grid, scan_name
-from dap.ingest.workbook._parsed import ParsedWorkbook, SheetResult, _Columns
+from dap.ingest.workbook._date_system import detect_date_system
+from dap.ingest.workbook._parsed import (
+    UNREADABLE_DATE_EXAMPLES,
+    ParsedWorkbook,
+    SheetResult,
+    _Columns,
+)
 from dap.ingest.workbook._sheets import (
     HEADER_SEARCH_ROWS,
     WANTED_COLUMNS,
+    HeaderSeen,
     _carries_some_measures_only,
     _find_header,
     _has_figures,
     _notes_sheet,
     _PartialHeaderError,
+    headers_seen_note,
 )
 from dap.ingest.workbook._typing import CellNotes, _check_date_column, _SheetTyping
 from dap.schema import carried_columns
@@ -67,10 +75,14 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
         except Exception as exc:  # calamine raises plain errors for some damaged files
             raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
         result = ParsedWorkbook(file_name, [])
+        result.date_system = detect_date_system(data)  # for serial numbers in General cells
         collecting = gc.isenabled()
         gc.disable()
+        seen: list[HeaderSeen] = []
         try:
-            partial_headers, deferred = _read_sheets(book, result, findings, pii, report.notes)
+            partial_headers, deferred = _read_sheets(
+                book, result, findings, pii, report.notes, seen
+            )
         finally:
             if collecting:
                 gc.enable()
@@ -84,7 +96,7 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
     wanted = WANTED_COLUMNS
     no_sheet = (
         f"no sheet has the required columns ({wanted}) in a header row within its first "
-        f"{HEADER_SEARCH_ROWS} rows; sheets: {_names(book)}"
+        f"{HEADER_SEARCH_ROWS} rows; sheets: {_names(book)}{headers_seen_note(seen)}"
     )
     return _checked(result, findings, pii, deferred, partial_headers, no_sheet)
 
@@ -113,10 +125,11 @@ def parse_table(
     partial_headers: list[_PartialHeaderError] = []
     deferred: WorkbookError | None = None
     sheet: SheetResult | None = None
+    seen: list[HeaderSeen] = []
     try:
         if not (findings and pii == "stop"):  # the file will not load: scan only
             try:
-                sheet = _read_sheet(file_name, table, scanned, result, {})
+                sheet = _read_sheet(file_name, table, scanned, result, {}, seen=seen)
             except _PartialHeaderError as exc:
                 partial_headers.append(exc)
             except WorkbookError as exc:
@@ -129,7 +142,7 @@ def parse_table(
     wanted = WANTED_COLUMNS
     no_header = (
         f"no header row with the required columns ({wanted}) within its first "
-        f"{HEADER_SEARCH_ROWS} rows"
+        f"{HEADER_SEARCH_ROWS} rows{headers_seen_note(seen)}"
     )
     return _checked(result, findings, pii, deferred, partial_headers, no_header)
 
@@ -168,6 +181,7 @@ def _read_sheets(
     findings: list[PiiFinding],
     pii: PiiPolicy,
     notes: dict[str, CellNotes],
+    seen: list[HeaderSeen] | None = None,
 ) -> tuple[list[_PartialHeaderError], WorkbookError | None]:
     """Scan every sheet for personal data (adding to ``findings``) and read the visible
     worksheets' metrics into ``out``.
@@ -201,7 +215,15 @@ def _read_sheets(
         failed = False
         if read:
             try:
-                result = _read_sheet(out.file_name, name, rows, out, notes.get(meta.name, {}))
+                result = _read_sheet(
+                    out.file_name,
+                    name,
+                    rows,
+                    out,
+                    notes.get(meta.name, {}),
+                    out.date_system,
+                    seen,
+                )
             except _PartialHeaderError as exc:
                 partial_headers.append(exc)
             except WorkbookError as exc:
@@ -278,14 +300,16 @@ def _read_sheet(
     rows: Iterator[Sequence[object]],
     out: ParsedWorkbook,
     notes: CellNotes,
+    date_system: DateSystem = EXCEL_1900,
+    seen: list[HeaderSeen] | None = None,
 ) -> SheetResult | None:
-    header = _find_header(file_name, sheet, rows)
+    header = _find_header(file_name, sheet, rows, seen)
     if header is None:
         return None
     header_row, positions = header
     result = SheetResult(sheet, header_row, columns_carried=carried_columns(positions))
     data = _Columns()  # the sheet's rows join the workbook's once the sheet qualifies
-    typing = _SheetTyping(positions, notes, data)
+    typing = _SheetTyping(positions, notes, data, date_system)
     first_row = header_row + 1
     while batch := list(itertools.islice(rows, ARROW_CHUNK_ROWS)):
         kept, with_issues = typing.read(batch, first_row, sheet)
@@ -294,6 +318,9 @@ def _read_sheet(
         first_row += len(batch)
     if _carries_some_measures_only(positions) and not _has_figures(data, positions):
         raise _notes_sheet(file_name, sheet, header_row, positions)
-    _check_date_column(file_name, sheet, positions, typing.dates_seen, typing.date_problems)
+    problems = typing.date_problems
+    _check_date_column(file_name, sheet, positions, typing.dates_seen, problems, typing.text_dates)
+    result.unreadable_dates = len(problems)
+    result.unreadable_date_examples = problems[:UNREADABLE_DATE_EXAMPLES]
     out.data.extend(data)
     return result

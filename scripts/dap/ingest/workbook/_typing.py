@@ -4,6 +4,7 @@ values, problems and skipped rows either way."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -13,7 +14,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dap.errors import Location, WorkbookError
-from dap.ingest.cells import PARSERS, is_blank, quote
+from dap.ingest.cells import (
+    EXCEL_1900,
+    PARSERS,
+    DateSystem,
+    ParseResult,
+    is_blank,
+    parse_date,
+    quote,
+    text_date_order,
+)
 from dap.ingest.pii import column_letter
 from dap.ingest.workbook._parsed import _Columns
 from dap.schema import (
@@ -38,13 +48,25 @@ class _SheetTyping:
     cell through its column's parser, with the same values, problems and skipped rows as
     one row at a time."""
 
-    def __init__(self, positions: dict[MetricColumn, int], notes: CellNotes, out: _Columns) -> None:
+    def __init__(
+        self,
+        positions: dict[MetricColumn, int],
+        notes: CellNotes,
+        out: _Columns,
+        date_system: DateSystem = EXCEL_1900,
+    ) -> None:
         self.positions = positions
         self.notes = notes
         self.out = out
         self.carried = CARRIED_SEPARATOR.join(carried_columns(positions))
+        self.parsers: dict[Kind, Callable[[object], ParseResult]] = dict(PARSERS)
+        if date_system != EXCEL_1900:  # serials count from the workbook's own day zero
+            self.parsers["date"] = functools.partial(parse_date, system=date_system)
         self.dates_seen = 0
         self.date_problems: list[tuple[int, str]] = []
+        self.text_dates: list[tuple[int, str, str]] = []
+        """(row, text, order) of each date written day and month first (``13/03/2023``):
+        ``order`` as :func:`~dap.ingest.cells.text_date_order` reads it."""
 
     def read(self, batch: list[Sequence[object]], first_row: int, sheet: str) -> tuple[int, int]:
         """Append ``batch`` (its first row is row ``first_row``) to the columns; return how
@@ -111,7 +133,7 @@ class _SheetTyping:
         if whole is not None:
             return whole, empty
         values = _CELLWISE[column.kind](cells)
-        parse = PARSERS[column.kind]
+        parse = self.parsers[column.kind]
         letter = column_letter(index)
         notes = self.notes
         for r in [r for r, v in enumerate(values) if v is _SLOW]:
@@ -127,6 +149,10 @@ class _SheetTyping:
                 issues.setdefault(r, []).append(f"{column.label} ({letter}{row_number}): {problem}")
                 if column is DATE_COLUMN:
                     self.date_problems.append((row_number, note or quote(raw)))
+                    text = raw.strip() if isinstance(raw, str) else None
+                    order = text_date_order(text) if text is not None else None
+                    if text is not None and order is not None:
+                        self.text_dates.append((row_number, text, order))
         return values, empty
 
 
@@ -217,11 +243,13 @@ _BULK: dict[Kind, Callable[[list[object]], pa.Array | None]] = {
     "date": _bulk_dates,
     "count": _bulk_counts,
     "number": _bulk_numbers,
+    "seconds": _bulk_numbers,  # seconds as numbers in bulk; durations go cell by cell
 }
 _CELLWISE: dict[Kind, Callable[[list[object]], list[object]]] = {
     "date": _cellwise_dates,
     "count": _cellwise_counts,
     "number": _cellwise_numbers,
+    "seconds": _cellwise_numbers,
 }
 
 
@@ -231,15 +259,79 @@ def _check_date_column(
     positions: dict[MetricColumn, int],
     dates_seen: int,
     problems: Sequence[tuple[int, str]],
+    text_dates: Sequence[tuple[int, str, str]] = (),
 ) -> None:
-    """A date column where most values are unreadable is a whole-file problem."""
-    if not problems or len(problems) <= dates_seen * UNREADABLE_DATE_SHARE:
-        return
-    row, value = problems[0]
+    """A date column that mixes calendar dates with dates written day and month first,
+    whose text dates read both ways, or where most values are unreadable is a whole-file
+    problem."""
     letter = column_letter(positions[DATE_COLUMN])
-    raise WorkbookError(
-        Location(file_name, sheet, row, DATE_COLUMN.label),
-        f"the date column ({letter}) cannot be read: {len(problems)} of {dates_seen} values "
-        f"are not dates, the first is {value}; "
-        "dates must be Excel dates or text as YYYY-MM-DD",
+    broken = bool(problems) and len(problems) > dates_seen * UNREADABLE_DATE_SHARE
+    unreadable = ""
+    if broken:
+        value = problems[0][1]
+        unreadable = (
+            f"the date column ({letter}) cannot be read: {len(problems)} of {dates_seen} values "
+            f"are not dates, the first is {value}"
+        )
+    if text_dates:
+        readable = dates_seen - len(problems)
+        raise _ambiguous_text_dates(
+            file_name,
+            sheet,
+            unreadable or f"the date column ({letter}) cannot be trusted",
+            readable,
+            text_dates,
+        )
+    if broken:
+        raise WorkbookError(
+            Location(file_name, sheet, problems[0][0], DATE_COLUMN.label),
+            f"{unreadable}; dates must be Excel dates or text as YYYY-MM-DD",
+        )
+
+
+def _ambiguous_text_dates(
+    file_name: str,
+    sheet: str,
+    start: str,
+    readable: int,
+    text_dates: Sequence[tuple[int, str, str]],
+) -> WorkbookError:
+    """Dates written day and month before the year: never guessed. Beside real dates they
+    are the mark of day-first text opened in a month-first tool (or the reverse): the tool
+    turned the text it could read as dates (days 1-12, day and month swapped) and left the
+    rest as text, so the real dates are wrong too."""
+    orders = {order for _, _, order in text_dates}
+    shown = ", ".join(f"{text!r} (row {row})" for row, text, _ in text_dates[:3])
+    more = f" and {len(text_dates) - 3} more" if len(text_dates) > 3 else ""
+    found = f"{len(text_dates)} date(s) are text with day and month before the year: {shown}{more}"
+    if readable:
+        what = (
+            f"{found}, beside {readable} real date(s) in the same column: a spreadsheet tool "
+            "probably read day-first dates month-first (or the reverse): it turned the dates "
+            "it could read into real dates with day and month swapped and left the rest as "
+            "text, so the real dates cannot be trusted either"
+        )
+    elif {"day-first", "month-first"} <= orders:
+        day_first = next(t for _, t, o in text_dates if o == "day-first")
+        month_first = next(t for _, t, o in text_dates if o == "month-first")
+        what = (
+            f"{found}; some read only day-first ({day_first!r}) and others only month-first "
+            f"({month_first!r}), so the column mixes two orders"
+        )
+    elif orders == {"either"}:
+        what = f"{found}; which part is the day cannot be told from the file"
+    else:
+        order = "day-first" if "day-first" in orders else "month-first"
+        example = next(t for _, t, o in text_dates if o == order)
+        what = (
+            f"{found}; they look {order} ({example!r} reads no other way), but the order of a "
+            "column is not guessed from some of its rows"
+        )
+    first_row = text_dates[0][0]
+    return WorkbookError(
+        Location(file_name, sheet, first_row, DATE_COLUMN.label),
+        f"{start}: {what}. Re-export the dates from "
+        "the source as YYYY-MM-DD text or as Excel dates (a date format, not text) and load "
+        "the file again",
+        code="unreadable_dates",
     )

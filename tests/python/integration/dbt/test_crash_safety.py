@@ -23,6 +23,7 @@ import testkit
 from athena_local.serve import create_protected_bucket
 from dap.lake.catalog import GlueCatalog
 from dap.lake.extracts import EMPTY_KEY, EVENT_SCHEMA, EVENTS_PREFIX
+from dap.lake.integrity import REGISTER_PREFIX, REGISTER_SCHEMA, verify_lake
 from dap.lake.load import load_workbooks
 from dap.lake.storage import RAW, Lake, LocalLake, S3Lake, open_lake
 from dap.schema import DATASET
@@ -78,6 +79,8 @@ def _snapshot(lake: Lake) -> dict[str, object]:
         elif key.endswith(".json"):
             manifest = json.loads(data)
             manifest.pop("ingested_at")
+            # The raw files' checksums follow from their bytes, which hold ingested_at.
+            manifest["raw_objects"] = [(o["key"], o["rows"]) for o in manifest["raw_objects"]]
             state[key] = manifest
         else:
             state[key] = data
@@ -97,9 +100,16 @@ def _check_readers_see_whole_extracts(lake: Lake) -> None:
     assert not [k for k in keys if k.rsplit("/", 1)[-1].startswith(".")], keys  # no temporaries
     events = {k: t for k, t in tables.items() if k.startswith(EVENTS_PREFIX)}
     raw = {k: t for k, t in tables.items() if k.startswith(f"{RAW}/")}
-    assert set(tables) == set(events) | set(raw), keys  # no Parquet anywhere else
+    register = {k: t for k, t in tables.items() if k.startswith(REGISTER_PREFIX)}
+    assert set(tables) == set(events) | set(raw) | set(register), keys  # nowhere else
     if raw:
         assert EMPTY_KEY in events, keys
+        assert f"{REGISTER_PREFIX}_empty.parquet" in register, keys
+    # dap.lake.integrity: every raw file has its register entry (written before it).
+    entered = {key for t in register.values() for key in t.column("raw_key").to_pylist()}
+    assert set(raw) <= entered, keys
+    for key, table in register.items():
+        assert table.schema.equals(REGISTER_SCHEMA), key
     for key, table in events.items():
         assert table.schema.equals(EVENT_SCHEMA), key
     rows: dict[str, list[int]] = {}
@@ -114,6 +124,17 @@ def _check_readers_see_whole_extracts(lake: Lake) -> None:
         if key.startswith("_manifests/"):
             sha = key.rsplit("/", 1)[-1].removesuffix(".json")
             assert len(rows[sha]) == rows[sha][0], f"{sha} has a manifest but is incomplete"
+
+
+def _check_verify_reports_whole(
+    lake: Lake, kill_at: int, *, finished: bool = False, catalog: GlueCatalog | None = None
+) -> None:
+    """`dap verify` after a stop: the lake is whole; what the stopped load wrote is
+    reported as unfinished, never as damage; once loaded again, nothing is unfinished."""
+    report = verify_lake(lake, catalog=catalog)
+    assert report.whole, (kill_at, report.describe())
+    kinds = {f.kind for f in report.findings}
+    assert kinds <= ({"note"} if finished else {"unfinished", "note"}), report.describe()
 
 
 def _converges(
@@ -135,9 +156,11 @@ def _converges(
         killed = _kill_load([*map(str, books), *args(lake)], kill_at, env)
         assert killed.returncode == -9, (kill_at, killed.stderr[-2000:])
         _check_readers_see_whole_extracts(lake)
+        _check_verify_reports_whole(lake, kill_at)
         load_workbooks(books, lake, **load)
         assert _snapshot(lake) == reference, f"no convergence after a kill at event {kill_at}"
         _check_readers_see_whole_extracts(lake)
+        _check_verify_reports_whole(lake, kill_at, finished=True)
     return events
 
 
@@ -155,7 +178,10 @@ def test_a_local_load_killed_anywhere_converges(tmp_path):
     # First the event log's zero-row file; per workbook: the landing copy, two Parquet
     # files, the manifest; then the load's events and its audit record. Each is two
     # events on a local lake: the write starts, the rename.
-    assert points == 2 * (1 + 2 * 4 + 2)
+    # First the event log's and the raw-object register's zero-row files; per workbook: the
+    # landing copy, its register entries, two Parquet files, the manifest; then the
+    # load's events and its audit record. Each is two events on a local lake.
+    assert points == 2 * (2 + 2 * 5 + 2)
 
 
 def test_an_s3_load_killed_anywhere_converges(tmp_path, moto_env):
@@ -186,15 +212,18 @@ def test_an_s3_load_killed_anywhere_converges(tmp_path, moto_env):
     reference = _snapshot(reference_lake)
     # The catalog check at the start; the event log's zero-row file; per workbook: four
     # writes and its Glue registration; the load's events; the audit record.
-    assert events == 1 + 1 + 2 * 5 + 1 + 1
+    # (and the raw-object register's zero-row file; per workbook its register entries)
+    assert events == 1 + 2 + 2 * 6 + 1 + 1
     for kill_at in range(events):
         lake = fresh()
         assert isinstance(lake, S3Lake)
         killed = _kill_load([*map(str, books), *args(lake)], kill_at, env)
         assert killed.returncode == -9, (kill_at, killed.stderr[-2000:])
         _check_readers_see_whole_extracts(lake)
+        _check_verify_reports_whole(lake, kill_at, catalog=catalog_for(lake))
         load_workbooks(books, lake, catalog=catalog_for(lake))
         assert _snapshot(lake) == reference, f"no convergence after a kill at event {kill_at}"
+        _check_verify_reports_whole(lake, kill_at, finished=True, catalog=catalog_for(lake))
         glue = session.client("glue")
         values = {
             tuple(p["Values"])
@@ -249,10 +278,11 @@ def test_dbt_leaves_out_an_extract_whose_load_was_killed(tmp_path, run_dbt: DbtR
     have the first workbook's days only, and a warning names the half-landed extract."""
     books = _books(tmp_path / "in")
     lake = tmp_path / "lake"
-    # Events: the event log's zero-row file (2: write, rename); first.xlsx landing (2),
-    # 2 partitions (4), manifest (2); second.xlsx landing (2), first partition (2): kill
-    # as its second partition starts.
-    killed = _kill_load([*map(str, books), "--lake", str(lake)], 14, clean_env())
+    # Events: the event log's and the register's zero-row files (2 each: write, rename);
+    # first.xlsx landing (2), register entries (2), 2 partitions (4), manifest (2);
+    # second.xlsx landing (2), register entries (2), first partition (2): kill as its
+    # second partition starts.
+    killed = _kill_load([*map(str, books), "--lake", str(lake)], 20, clean_env())
     assert killed.returncode == -9, killed.stderr
     assert len(list((lake / "raw").rglob("*.parquet"))) == 3
 

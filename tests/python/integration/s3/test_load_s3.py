@@ -446,8 +446,12 @@ def test_a_failed_registration_leaves_no_manifest(s3, glue, bucket, database, tw
     # registered after the landing copy and the raw files, before the manifest
     assert in_bucket_at_registration == [_expected_keys(sha) - {_manifest_path(sha)}]
     assert _objects(s3, bucket) == {}  # no manifest, and the workbook's files removed again
-    # The event log's zero-row file (written once, before anything lands) is all there is.
-    assert set(_objects(s3, bucket, audit=True)) == {f"{PREFIX}/{EMPTY_KEY}"}
+    # The zero-row files of the event log and the raw-object register (written once,
+    # before anything lands) are all there is: the workbook's register entries went too.
+    assert set(_objects(s3, bucket, audit=True)) == {
+        f"{PREFIX}/{EMPTY_KEY}",
+        f"{PREFIX}/_audit/raw_objects/_empty.parquet",
+    }
 
     summary = load_workbooks([two_years], lake, catalog=_catalog(lake, database))
     assert [f.status for f in summary.files] == ["landed"]
@@ -621,9 +625,11 @@ def test_kms_key_encrypts_every_object(s3, bucket, kms_key, two_years):
     events = {k for k in encryption if f"/{EVENTS_PREFIX}" in k}  # the event log, too
     assert events == {f"{PREFIX}/{EMPTY_KEY}", *_event_files(s3, bucket)}
     assert len(events) == 2
-    assert set(encryption) - audit - events == _expected_keys(sha256_of(two_years))
+    register = {k for k in encryption if "/_audit/raw_objects/" in k}  # dap.lake.integrity
+    assert len(register) == 2  # its zero-row file and the workbook's entries
+    assert set(encryption) - audit - events - register == _expected_keys(sha256_of(two_years))
     assert set(encryption.values()) == {("aws:kms", kms_key["id"], True)}
-    assert len(params) == len(headers) == len(encryption) == 8
+    assert len(params) == len(headers) == len(encryption) == 10
     assert {sent["Key"] for sent in params} == set(encryption)  # every object written
     for sent in params:
         assert sent["ServerSideEncryption"] == "aws:kms"
@@ -640,8 +646,8 @@ def test_without_a_kms_key_uploads_carry_no_encryption_header(s3, bucket, two_ye
     load_workbooks([two_years], lake)
 
     # landing, 3 raw, manifest; the event log's zero-row file and the load's events; the
-    # audit record
-    assert len(params) == len(headers) == 8
+    # raw-object register's zero-row file and the workbook's entries; the audit record
+    assert len(params) == len(headers) == 10
     assert {sent["Key"] for sent in params} == set(_objects(s3, bucket, audit=True))
     for sent in params:
         assert not {"ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled"} & set(sent)
@@ -666,22 +672,27 @@ def test_cli_kms_key_from_option_and_environment(s3, bucket, moto_env, kms_key, 
     assert by_env.returncode == 0, by_env.stderr
 
     encryption = _encryption(s3, bucket)
-    # 3 per book, two audit records, the event log's zero-row file and one file per load
-    assert len(encryption) == 6 + 2 + 1 + 2
+    # 3 per book, two audit records, the event log's zero-row file and one file per load,
+    # the raw-object register's zero-row file and one file per book
+    assert len(encryption) == 6 + 2 + 1 + 2 + 1 + 2
     for key, (sse, key_id, bucket_key) in encryption.items():
         assert sse == "aws:kms", key
         assert key_id in {kms_key["id"], kms_key["arn"]}, key
         assert bucket_key is True, key
     first = sha256_of(books[0])
     by_arn = {k for k, v in encryption.items() if v[1] == kms_key["arn"]}
-    assert {k for k in by_arn if "/_audit/" not in k} == {k for k in encryption if first in k}
+    assert {k for k in by_arn if "/_audit/" not in k} == {
+        k for k in encryption if first in k and "/_audit/" not in k
+    }
     first_record = min(k for k in encryption if "/_audit/loads/" in k)
     first_events = _event_files(s3, bucket)[0]
-    # The first load's audit trail: its record, its events and the zero-row file it created.
+    # The first load's audit trail: its record, its events and the zero-row files it
+    # created (its raw-object register entries have the workbook's sha256 in their name).
     assert by_arn - {k for k in encryption if first in k} == {
         first_record,
         first_events,
         f"{PREFIX}/{EMPTY_KEY}",
+        f"{PREFIX}/_audit/raw_objects/_empty.parquet",
     }
 
 
@@ -791,10 +802,11 @@ def test_every_load_writes_an_audit_record_naming_the_aws_identity(s3, bucket, m
     first_events, repeat_events = _event_files(s3, bucket)
     assert first_events.endswith(f"-{record['load_id']}.parquet")
     assert repeat_events.endswith(f"-{repeat['load_id']}.parquet")
+    register = {k for k in _objects(s3, bucket, audit=True) if "/_audit/raw_objects/" in k}
     assert {f"{PREFIX}/{k}" for k in written} == set(_objects(s3, bucket)) | {
         f"{PREFIX}/{EMPTY_KEY}",
         first_events,
-    }
+    } | register
     for key, obj in written.items():
         head = s3.head_object(Bucket=bucket, Key=f"{PREFIX}/{key}")
         assert obj["version_id"] == head["VersionId"], key

@@ -57,7 +57,8 @@ def test_load_help_explains_the_options():
     assert text.startswith(
         "usage: dap load [-h] [--lake LAKE] [--landing S3_URI] [--raw S3_URI] "
         "[--pii {stop,mask}] [--allow-unprotected-bucket] "
-        "[--glue-database NAME | --no-glue] [--kms-key-id KEY] WORKBOOK [WORKBOOK ...]"
+        "[--glue-database NAME | --no-glue] [--kms-key-id KEY] [--supersede] "
+        "[--reason TEXT] WORKBOOK [WORKBOOK ...]"
     )
     for phrase in [
         "--lake LAKE",
@@ -125,7 +126,8 @@ def test_missing_required_column_exits_1_and_leaves_the_lake_alone(books, tmp_pa
     last = result.stderr.splitlines()[-1]
     assert last == (
         "dap load: error: no date.xlsx, sheet 'Daily', row 2, column 'Date': "
-        "required column missing: 'Date'"
+        "required column missing: 'Date'; the header row has 'CallsOffered', 'CallsHandled', "
+        "'CallsAbandoned', 'AverageSpeedofAnswer', 'ServiceLevel', 'BI_ID'"
     )
     # The lake outside _audit/ as it was; only the refusal's record and event-log row more.
     record = assert_refused(lake, before, sha256=sha256_of(bad), code="missing_column")

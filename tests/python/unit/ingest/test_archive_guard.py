@@ -19,7 +19,13 @@ import pytest
 from dap.errors import WorkbookError
 from dap.ingest.guard import MAX_EXCEL_ROWS, MAX_SHEET_CELLS, check_archive
 from dap.ingest.guard._read_ahead import _read_ahead
-from dap.ingest.guard._sheet_xml import _numbers_up_to, _QuickSheetScan, _SheetScan
+from dap.ingest.guard._sheet_xml import (
+    _numbers_up_to,
+    _QuickSheetScan,
+    _SharedStrings,
+    _SheetScan,
+)
+from testkit.realtools import prefix_tags
 
 HEAD = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -193,3 +199,114 @@ def test_numbers_up_to_matches_exactly_one_to_n(n: int) -> None:
     for m in {*range(max(n - 150, 0), n + 150), 1, 9, 10, 99, 100, n * 10}:
         assert bool(pattern.fullmatch(str(m))) == (1 <= m <= n), (n, m)
     assert not pattern.fullmatch("0" + str(n))  # leading zeros: left to the exact scan
+
+
+# --- every namespace spelling ---------------------------------------------------------------
+# The parser reads elements by their local name whatever their prefix or namespace, so the
+# guard's limits must hold however a sheet spells its tags.
+
+TRANSITIONAL_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _prefixed(xml: bytes, prefix: str, namespace: str = TRANSITIONAL_MAIN) -> bytes:
+    """``xml`` (in the transitional default namespace) with every element in ``prefix:``
+    bound to ``namespace``."""
+    moved = xml.replace(TRANSITIONAL_MAIN.encode(), namespace.encode()).decode()
+    return prefix_tags(moved, prefix, namespace).encode()
+
+
+_FAR = _row(MAX_EXCEL_ROWS, '<c r="XFD1048576"><v>1</v></c>')
+_FAR_SHEET = _sheet(_row(1, '<c r="A1"><v>1</v></c>'), _FAR)
+FAR_CELL_SPELLINGS = {
+    "transitional, default namespace": _FAR_SHEET,
+    "strict, default namespace": _FAR_SHEET.replace(
+        TRANSITIONAL_MAIN.encode(), STRICT_MAIN.encode()
+    ),
+    "x: prefix (Open XML SDK)": _prefixed(_FAR_SHEET, "x"),
+    "ns0: prefix, strict namespace (ElementTree)": _prefixed(_FAR_SHEET, "ns0", STRICT_MAIN),
+    "a long prefix": _prefixed(_FAR_SHEET, "spreadsheetml_main.v1"),
+    "a non-ASCII prefix": _prefixed(_FAR_SHEET, "ä"),
+    "prefixed cells in unprefixed rows": _sheet(
+        b'<row r="1048576"><s:c xmlns:s="' + TRANSITIONAL_MAIN.encode() + b'" r="XFD1048576">'
+        b"<s:v>1</s:v></s:c></row>"
+    ),
+    "single-quoted positions": _sheet(b"<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>"),
+    "spaces around =": _sheet(b'<row r = "1048576"><c r = "XFD1048576"><v>1</v></c></row>'),
+    "prefixed rows and cells without positions": _prefixed(
+        _sheet(_row(1, ""), _row(MAX_EXCEL_ROWS, "<c><v>1</v></c>" * 17)), "x"
+    ),
+}
+
+
+@pytest.mark.parametrize("spelling", list(FAR_CELL_SPELLINGS))
+def test_a_cell_far_out_is_refused_in_every_namespace_spelling(spelling: str) -> None:
+    with pytest.raises(WorkbookError) as caught:
+        check_archive("far.xlsx", _workbook(FAR_CELL_SPELLINGS[spelling]))
+    assert "the sheet is too large to read: its cells reach row 1,048,576" in str(caught.value)
+    assert caught.value.location.sheet == "Data"
+
+
+@pytest.mark.parametrize("piece", [13, 97, 1 << 20])
+@pytest.mark.parametrize("prefix", ["x", "ns0"])
+def test_quick_scan_measures_a_prefixed_sheet_as_the_unprefixed_one(
+    piece: int, prefix: str
+) -> None:
+    """Tags cut anywhere between pieces, their prefixes too: the same cells and notes."""
+    plain = _scan(_QuickSheetScan("s"), REGULAR, piece)
+    quick = _scan(_QuickSheetScan("s"), _prefixed(REGULAR, prefix, STRICT_MAIN), piece)
+    exact = _scan(_SheetScan("s"), _prefixed(REGULAR, prefix), piece)
+    assert isinstance(quick, _QuickSheetScan)
+    assert quick.usual
+    assert quick.cells == exact.cells == plain.cells == 10
+    assert quick.notes == exact.notes == plain.notes != {}
+    assert (exact.height, exact.width) == (MAX_EXCEL_ROWS, 16)
+
+
+def test_a_prefix_on_text_that_looks_like_a_tag_changes_nothing() -> None:
+    """Cell text like ``note:c 2`` only makes the scan look for prefixes, and find none."""
+    xml = _sheet(_row(1, '<c r="A1" t="inlineStr"><is><t>note:c 2 row:row/</t></is></c>'))
+    quick = _scan(_QuickSheetScan("s"), xml, 1 << 20)
+    assert isinstance(quick, _QuickSheetScan)
+    assert quick.usual
+    assert quick.cells == 1
+
+
+@pytest.mark.parametrize("prefix", [None, "x", "ns0"])
+def test_shared_strings_are_counted_in_every_namespace_spelling(prefix: str | None) -> None:
+    table = (
+        b'<sst xmlns="' + TRANSITIONAL_MAIN.encode() + b'" count="3" uniqueCount="12345678901">'
+        b"<si><t>Date</t></si><si><r><t>Calls</t></r><r><t>Offered</t></r></si><si><t/></si>"
+        b"</sst>"
+    )
+    if prefix is not None:
+        table = _prefixed(table, prefix)
+    strings = _SharedStrings()
+    for start in range(0, len(table), 7):
+        strings.feed(table[start : start + 7])
+    assert (strings.count, strings.declared) == (3, 12_345_678_901)
+
+    book = io.BytesIO(_workbook(REGULAR))
+    with zipfile.ZipFile(book, "a") as archive:
+        archive.writestr("xl/sharedStrings.xml", table)
+    with pytest.raises(WorkbookError, match="declares 12,345,678,901 shared strings"):
+        check_archive("strings.xlsx", book.getvalue())
+
+
+def test_a_sheet_the_sheet_map_misses_is_measured_all_the_same() -> None:
+    """A workbook part with a DTD is not read for the sheet map, but the parser still reads
+    its sheets: every XML part is measured, and the message names the member."""
+    book = zipfile.ZipFile(io.BytesIO(_workbook(_FAR_SHEET)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in book.infolist():
+            body = book.read(info)
+            if info.filename == "xl/workbook.xml":
+                body = b"<!DOCTYPE workbook>" + body
+            archive.writestr(info.filename, body)
+    with pytest.raises(WorkbookError) as caught:
+        check_archive("dtd.xlsx", out.getvalue())
+    assert str(caught.value).startswith(
+        "dtd.xlsx, row 1048576, column 'XFD': zip member xl/worksheets/sheet1.xml: the sheet "
+        "is too large to read"
+    )

@@ -7,7 +7,15 @@ from datetime import date, datetime
 
 import pytest
 
-from dap.ingest.cells import PARSERS, is_blank, parse_count, parse_date, parse_number, quote
+from dap.ingest.cells import (
+    PARSERS,
+    is_blank,
+    parse_count,
+    parse_date,
+    parse_number,
+    parse_seconds,
+    quote,
+)
 
 BLANKS = [None, "", "   ", "\t"]
 
@@ -61,7 +69,11 @@ def test_parse_date_reads(value, expected):
         pytest.param(False, "False is not a date", id="bool-false"),
         pytest.param("not a date", "'not a date' is not a date", id="garbage"),
         pytest.param("15/03/2023", "'15/03/2023' is not a date", id="day-first"),
-        pytest.param("2023-03-15T10:00:00", "is not a date", id="iso-with-time"),
+        pytest.param(
+            "2023-03-15T10:00:00",
+            "'2023-03-15T10:00:00' has a time of day (10:00); the Date column needs calendar dates",
+            id="iso-with-time",
+        ),
         pytest.param("2023-02-30", "'2023-02-30' is not a valid calendar date", id="feb-30"),
         pytest.param("2023-13-01", "is not a valid calendar date", id="month-13"),
         pytest.param("2023-02-29", "is not a valid calendar date", id="not-a-leap-year"),
@@ -113,7 +125,7 @@ def test_parse_count_reads(value, expected):
         pytest.param(-math.inf, "-inf is not a number", id="minus-inf"),
         pytest.param("nan", "'nan' is not a number", id="nan-text"),
         pytest.param("85%", "'85%' is not a whole number", id="percent"),
-        pytest.param(date(2023, 1, 1), "datetime.date(2023, 1, 1) is not a number", id="date"),
+        pytest.param(date(2023, 1, 1), "2023-01-01 is a date, not a number", id="date"),
         pytest.param(1e19, "1e+19 is too large for a count", id="beyond-int64"),
         pytest.param("-1e19", "'-1e19' is too large for a count", id="beyond-int64-negative"),
     ],
@@ -169,4 +181,9 @@ def test_quote_shortens_long_values():
 
 
 def test_parsers_cover_every_kind():
-    assert {"date": parse_date, "count": parse_count, "number": parse_number} == PARSERS
+    assert {
+        "date": parse_date,
+        "count": parse_count,
+        "number": parse_number,
+        "seconds": parse_seconds,
+    } == PARSERS

@@ -55,20 +55,20 @@ POSITIVES: list[tuple[PiiKind, str]] = [
     (PiiKind.EMAIL, "jane.doe@example.com"),
     (PiiKind.EMAIL, "j_o.hn+311@mail.city.vancouver.ca"),
     (PiiKind.EMAIL, "A.B-C@Example.CO.UK"),
-    (PiiKind.PHONE, "(604) 873-7000"),
-    (PiiKind.PHONE, "(604)873-7000"),
-    (PiiKind.PHONE, "604-873-7000"),
-    (PiiKind.PHONE, "604.873.7000"),
-    (PiiKind.PHONE, "604 873 7000"),
-    (PiiKind.PHONE, "604 873-7000"),
-    (PiiKind.PHONE, "6048737000"),
-    (PiiKind.PHONE, "+1 604 873 7000"),
-    (PiiKind.PHONE, "+1-604-873-7000"),
-    (PiiKind.PHONE, "+16048737000"),
-    (PiiKind.PHONE, "1-604-873-7000"),
-    (PiiKind.PHONE, "1 (604) 873-7000"),
-    (PiiKind.PHONE, "1.604.873.7000"),
-    (PiiKind.PHONE, "16048737000"),
+    (PiiKind.PHONE, "(604) 871-7000"),
+    (PiiKind.PHONE, "(604)871-7000"),
+    (PiiKind.PHONE, "604-871-7000"),
+    (PiiKind.PHONE, "604.871.7000"),
+    (PiiKind.PHONE, "604 871 7000"),
+    (PiiKind.PHONE, "604 871-7000"),
+    (PiiKind.PHONE, "6048717000"),
+    (PiiKind.PHONE, "+1 604 871 7000"),
+    (PiiKind.PHONE, "+1-604-871-7000"),
+    (PiiKind.PHONE, "+16048717000"),
+    (PiiKind.PHONE, "1-604-871-7000"),
+    (PiiKind.PHONE, "1 (604) 871-7000"),
+    (PiiKind.PHONE, "1.604.871.7000"),
+    (PiiKind.PHONE, "16048717000"),
     (PiiKind.PHONE, "+44 20 7946 0958"),
     (PiiKind.PHONE, "+33 1 23 45 67 89"),
     (PiiKind.PHONE, "+61 2 9374 4000"),
@@ -80,7 +80,7 @@ POSITIVES: list[tuple[PiiKind, str]] = [
     (PiiKind.PHONE, "\uff0b44 20 7946 0958"),
     (PiiKind.PHONE, "\uff0b683 4002"),
     (PiiKind.PHONE, "+683 4002"),
-    (PiiKind.PHONE, "\u0666\u0660\u0664 \u0668\u0667\u0663 \u0667\u0660\u0660\u0660"),
+    (PiiKind.PHONE, "\u0666\u0660\u0664 \u0668\u0667\u0661 \u0667\u0660\u0660\u0660"),
     (PiiKind.PHONE, "1-800-149-6475"),
     (PiiKind.POSTAL_CODE, "V5Y 1V4"),
     (PiiKind.POSTAL_CODE, "V5Y1V4"),
@@ -123,12 +123,12 @@ NEGATIVES: list[str] = [
     "9698 658 216",  # PHN check digit wrong
     "9698 658 210",
     # phone numbering-plan rules and decimals
-    "(104) 873-7000",  # area code starts with 1
-    "(060) 873-7000",  # area code starts with 0
+    "(104) 871-7000",  # area code starts with 1
+    "(060) 871-7000",  # area code starts with 0
     "604-173-7000",  # exchange starts with 1
     "604-073-7000",
-    "604.8737000",  # a decimal, not 604.873.7000
-    "1.6048737000",
+    "604.8717000",  # a decimal, not 604.871.7000
+    "1.6048717000",
     "1.7655913978",
     "249.8832335",
     "0.8832335329",
@@ -141,19 +141,19 @@ NEGATIVES: list[str] = [
     "+28 1234 5678",  # no country code starts 28
     "+1 234 567 890",  # +1 but not a valid North American number
     # shaped like phone numbers, valid for no country (phonenumbers' judgement)
-    "+44 604 873 7000",  # no UK number starts 6
-    "+61 604 873 7000",
+    "+44 604 871 7000",  # no UK number starts 6
+    "+61 604 871 7000",
     "+39 123 456 7890",
-    "(555) 873-7000",  # area codes that do not exist
-    "(999) 873-7000",
-    "0.6048737000",  # phonenumbers finds 604 873 7000 in it; it is a decimal
+    "(555) 871-7000",  # area codes that do not exist
+    "(999) 871-7000",
+    "0.6048717000",  # phonenumbers finds 604 871 7000 in it; it is a decimal
     "310-5961",  # valid to phonenumbers: a seven-digit BC company number, or a code
     "Ref 3105961",
-    "6048737000.5",
+    "6048717000.5",
     # digits inside longer runs or codes
     "41111111111111110",
     "1234567821",
-    "6048737000123",
+    "6048717000123",
     "12-123-456-782",
     "123-456-782-001",
     "INV123456782",
@@ -260,7 +260,7 @@ def test_look_alikes_are_not_personal_data(text):
 
 
 def test_several_values_in_one_text_are_each_masked_in_order():
-    text = "jane@example.com / (604) 873-7000 / V5Y 1V4 / SIN 123-456-782 / 4111111111111111"
+    text = "jane@example.com / (604) 871-7000 / V5Y 1V4 / SIN 123-456-782 / 4111111111111111"
     assert [m.kind for m in find_pii(text)] == [
         PiiKind.EMAIL,
         PiiKind.PHONE,
@@ -290,20 +290,20 @@ def test_a_seven_digit_bc_company_number_is_not_a_phone_number_even_beside_one()
 
 def test_an_international_number_is_one_match_with_its_country_code():
     """Its last ten digits are a valid Vancouver number on their own; still one match."""
-    text = "tel +49 30 604 873 7000."
+    text = "tel +49 30 604 871 7000."
     assert [(m.kind, m.start, m.end) for m in find_pii(text)] == [(PiiKind.PHONE, 4, 23)]
     assert mask_pii(text) == "tel [phone number removed]."
 
 
 def test_a_phone_number_ends_a_sentence_and_takes_an_extension():
-    assert mask_pii("Call 604-873-7000.") == "Call [phone number removed]."
-    assert mask_pii("604-873-7000 x123") == "[phone number removed] x123"
-    assert mask_pii("tel.6048737000") == "tel.[phone number removed]"
-    assert mask_pii("1-604-873-7000 ext. 22") == "[phone number removed] ext. 22"
+    assert mask_pii("Call 604-871-7000.") == "Call [phone number removed]."
+    assert mask_pii("604-871-7000 x123") == "[phone number removed] x123"
+    assert mask_pii("tel.6048717000") == "tel.[phone number removed]"
+    assert mask_pii("1-604-871-7000 ext. 22") == "[phone number removed] ext. 22"
     assert (
-        mask_pii("+1 604 873 7000 x 55, ask for Sam") == "[phone number removed] x 55, ask for Sam"
+        mask_pii("+1 604 871 7000 x 55, ask for Sam") == "[phone number removed] x 55, ask for Sam"
     )
-    assert mask_pii("604 873 7000 / 604 873 7001") == (
+    assert mask_pii("604 871 7000 / 604 873 7001") == (
         "[phone number removed] / [phone number removed]"
     )
 
@@ -361,7 +361,7 @@ def test_the_prefilter_never_hides_a_match():
         "batch 13808-952966-878150",
         "rate +12.5% vs 2023",
         "Ref INV1234567890 closed",
-        "0.6048737000",
+        "0.6048717000",
         "call volume 1,234,567,890 in 2024",
     ],
 )
@@ -379,7 +379,7 @@ def test_phonenumbers_is_not_asked_about_text_without_a_phone_shape(text, monkey
 
 @pytest.mark.parametrize(
     "text",
-    ["604-873-7000", "call (604) 873-7000", "+44 20 7946 0958", "011 44 20 7946 0958"],
+    ["604-871-7000", "call (604) 871-7000", "+44 20 7946 0958", "011 44 20 7946 0958"],
 )
 def test_phonenumbers_is_asked_about_phone_shaped_text(text):
     assert phone_shaped(text)
@@ -433,9 +433,9 @@ def test_scan_grid_gives_excel_rows_and_letters_and_only_reads_text():
     grid: list[list[object]] = [
         ["Date", "Notes"],
         [D1, "call jane@example.com"],
-        [6048737000, 123456782.0],  # numbers are metrics here, not personal data
+        [6048717000, 123456782.0],  # numbers are metrics here, not personal data
         [None, None, None, None, None, None, None, None, None, None, None, None, None, "V5Y 1V4"],
-        [None] * 27 + ["ok", "604-873-7000 or jane@example.com"],
+        [None] * 27 + ["ok", "604-871-7000 or jane@example.com"],
     ]
     findings = scan_grid("book.xlsx", "Data", grid)
     assert [(f.location, f.kind) for f in findings] == [
@@ -455,7 +455,7 @@ def test_mask_grid_masks_in_place_and_reports_the_same():
 
 
 def test_a_sheet_name_is_scanned_and_never_shown():
-    findings = scan_grid("book.xlsx", "Jane 604-873-7000", [["604 873 7000"]])
+    findings = scan_grid("book.xlsx", "Jane 604-871-7000", [["604 871 7000"]])
     assert findings == [
         PiiFinding(Location("book.xlsx", "Jane [phone number removed]"), PiiKind.PHONE),
         PiiFinding(Location("book.xlsx", "Jane [phone number removed]", 1, "A"), PiiKind.PHONE),
@@ -478,7 +478,7 @@ def test_finding_record_has_no_value():
 
 PLANTED: dict[PiiKind, str] = {
     PiiKind.EMAIL: "jane.doe@example.com",
-    PiiKind.PHONE: "(604) 873-7000",
+    PiiKind.PHONE: "(604) 871-7000",
     PiiKind.POSTAL_CODE: "V5Y 1V4",
     PiiKind.CARD_NUMBER: "4111 1111 1111 1111",
     PiiKind.SIN: "130 692 544",
@@ -639,7 +639,7 @@ def test_planted_in_the_name_of_the_metrics_sheet(tmp_path, kind):
 def test_planted_in_the_name_of_a_skipped_sheet(tmp_path):
     path = write_xlsx_book(
         tmp_path / "book.xlsx",
-        {SHEET: [HEADER, row(D1, 1)], "Jane 604-873-7000": [["notes"]]},
+        {SHEET: [HEADER, row(D1, 1)], "Jane 604-871-7000": [["notes"]]},
     )
     assert "the sheet name" in str(_pii_error(path))
     parsed = _parse(path, "mask")
@@ -709,7 +709,7 @@ def test_personal_data_after_a_broken_sheet_is_still_found(tmp_path):
     no_date = HEADER[1:-1]
     path = write_xlsx_book(
         tmp_path / "book.xlsx",
-        {"Bad": [no_date, [1, 2, 3, 4, 0.5]], "Notes": [["604-873-7000"]]},
+        {"Bad": [no_date, [1, 2, 3, 4, 0.5]], "Notes": [["604-871-7000"]]},
     )
     with pytest.raises(WorkbookError, match="required column missing: 'Date'"):
         _parse(path, "mask")
@@ -720,7 +720,7 @@ def test_personal_data_after_a_broken_sheet_is_still_found(tmp_path):
 def test_a_header_cell_with_personal_data_does_not_change_header_detection(tmp_path):
     rows: list[list[Cell]] = [
         ["Report for jane.doe@example.com"],
-        [*HEADER, "Notes (ask 604-873-7000)"],
+        [*HEADER, "Notes (ask 604-871-7000)"],
         row(D1, 1),
     ]
     path = write_xlsx_book(tmp_path / "book.xlsx", {SHEET: rows})
@@ -773,12 +773,12 @@ def test_the_loader_writes_nothing_under_stop_and_lands_masked_under_mask(tmp_pa
     assert [p["kind"] for p in record["personal_data"]] == [PiiKind.SIN.value]
 
     rows: list[list[Cell]] = [HEADER, [D1, PLANTED[PiiKind.EMAIL], *row(D1, 1)[2:]]]
-    other = write_xlsx_book(tmp_path / "other.xlsx", {"Jane 604-873-7000": rows})
+    other = write_xlsx_book(tmp_path / "other.xlsx", {"Jane 604-871-7000": rows})
     summary = load_workbooks([path, other], LocalLake(lake), pii="mask")
     assert summary.rows == 4
     table = raw_table(lake).to_pylist()
     text = repr(table)
-    for value in [PLANTED[PiiKind.SIN], PLANTED[PiiKind.EMAIL], "604-873-7000"]:
+    for value in [PLANTED[PiiKind.SIN], PLANTED[PiiKind.EMAIL], "604-871-7000"]:
         _assert_no_trace(text, value)
     assert {r["source_sheet"] for r in table} == {SHEET, "Jane [phone number removed]"}
     record = manifest(lake, sha256_of(other))
@@ -871,3 +871,41 @@ def test_the_sample_workbooks_have_no_personal_data(tmp_path: Path):
         assert _parse(sample.path).pii_findings == []
     for text in [*SHEET_NAMES.values(), *SAMPLE_HEADER]:
         assert find_pii(text) == []
+
+
+PUBLIC_LINE_FORMS = [
+    "604-873-7000",
+    "(604) 873-7000",
+    "604.873.7000",
+    "6048737000",
+    "1-604-873-7000",
+    "+1 604 873 7000",
+    "+16048737000",
+    "604-873-7000 x22",
+]
+
+
+@pytest.mark.parametrize("text", PUBLIC_LINE_FORMS)
+def test_the_citys_public_3_1_1_line_is_not_personal_data(text):
+    assert "+16048737000" in pii.PUBLIC_NUMBERS
+    assert find_pii(f"Call 3-1-1, or {text} from outside Vancouver") == []
+
+
+def test_a_public_number_beside_a_private_one_leaves_the_private_one_found():
+    text = "3-1-1: 604-873-7000; caller: 604-871-7000"
+    assert [(m.kind, text[m.start : m.end]) for m in find_pii(text)] == [
+        (PiiKind.PHONE, "604-871-7000")
+    ]
+
+
+@pytest.mark.parametrize(("writer", "suffix"), [(write_xlsx_book, "xlsx"), (write_xls_book, "xls")])
+def test_an_about_sheet_giving_the_311_line_loads(tmp_path, writer, suffix):
+    about: list[list[Cell]] = [
+        ["About this extract"],
+        ["Questions: call 3-1-1, or (604) 873-7000 from outside Vancouver."],
+    ]
+    rows: list[list[Cell]] = [HEADER, row(D1, 1), row(date(2023, 3, 15), 2)]
+    path = writer(tmp_path / f"book.{suffix}", {SHEET: rows, "About": about})
+    parsed = _parse(path)
+    assert parsed.pii_findings == []
+    assert parsed.columns["callsoffered"] == [1001, 1002]

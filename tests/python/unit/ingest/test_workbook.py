@@ -285,9 +285,10 @@ def test_row_level_unreadable_values_land_as_null_with_load_issues(tmp_path):
         None,
         None,
         "CallsOffered (B4): 'abc' is not a number; "
-        "AverageSpeedofAnswer (E4): 'fast' is not a number",
+        "AverageSpeedofAnswer (E4): 'fast' is not a number of seconds or a duration (h:mm:ss)",
         "CallsHandled (C5): 12.5 is not a whole number",
-        "Date (A6): datetime.datetime(2023, 3, 18, 9, 30) has a time of day, not a calendar date",
+        "Date (A6): 2023-03-18 09:30 has a time of day (09:30); the Date column needs "
+        "calendar dates",
     ]
     assert parsed.sheets[0].rows_with_issues == 3
     assert parsed.years == [2023, 2023, 2023, 2023, None]
@@ -322,7 +323,8 @@ def test_no_sheet_with_the_required_columns(tmp_path):
     assert str(exc) == (
         "book.xlsx: no sheet has the required columns (Date and at least one of "
         "CallsOffered, CallsHandled, CallsAbandoned, AverageSpeedofAnswer, ServiceLevel) in "
-        "a header row within its first 20 rows; sheets: 'About', 'Numbers'"
+        "a header row within its first 20 rows; sheets: 'About', 'Numbers'. Headers seen: "
+        "sheet 'About' row 1: 'hello' | sheet 'Numbers' row 1: 'a', 'b'"
     )
 
 
@@ -343,7 +345,8 @@ def test_a_header_without_the_date_and_figures_under_it_is_an_error_beside_a_goo
     no_date = [REQUIRED_HEADER[1:3], [500, 400]]
     exc = _error(_book(tmp_path, {"Data": [HEADER, row(date(2024, 1, 1), 1)], "Extra": no_date}))
     assert str(exc) == (
-        "book.xlsx, sheet 'Extra', row 1, column 'Date': required column missing: 'Date'"
+        "book.xlsx, sheet 'Extra', row 1, column 'Date': required column missing: 'Date'; "
+        "the header row has 'CallsOffered', 'CallsHandled'"
     )
 
 
@@ -423,7 +426,9 @@ def test_a_sheet_with_some_measures_and_no_figures_is_notes(tmp_path):
 def test_date_header_missing_names_the_file_the_sheet_and_date(tmp_path):
     exc = _error(_book(tmp_path, {"Data": [HEADER[1:], metrics(1)]}))
     assert str(exc) == (
-        "book.xlsx, sheet 'Data', row 1, column 'Date': required column missing: 'Date'"
+        "book.xlsx, sheet 'Data', row 1, column 'Date': required column missing: 'Date'; "
+        "the header row has 'CallsOffered', 'CallsHandled', 'CallsAbandoned', "
+        "'AverageSpeedofAnswer', 'ServiceLevel', 'BI_ID'"
     )
 
 
@@ -479,7 +484,8 @@ def test_a_header_without_any_measure_is_an_error(tmp_path):
     assert str(exc) == (
         "book.xlsx, sheet 'Data', row 2: no measure column in the header: a metrics sheet "
         "needs Date and at least one of CallsOffered, CallsHandled, CallsAbandoned, "
-        "AverageSpeedofAnswer, ServiceLevel; name the figures' columns in the header row"
+        "AverageSpeedofAnswer, ServiceLevel; name the figures' columns in the header row; "
+        "the header row has 'Date', 'BI_ID'"
     )
 
 
@@ -493,8 +499,8 @@ def test_date_column_that_cannot_be_read(tmp_path):
         ["Title"],
         HEADER,
         row(D1, 1),
-        row("14.03.2023", 2),
-        row("15.03.2023", 3),
+        row("March 14", 2),
+        row("n/a", 3),
         row(True, 4),
         row(None, 5),
     ]
@@ -502,7 +508,7 @@ def test_date_column_that_cannot_be_read(tmp_path):
     assert exc.location == Location("book.xlsx", "Data", 4, "Date")
     assert str(exc) == (
         "book.xlsx, sheet 'Data', row 4, column 'Date': the date column (A) cannot be read: "
-        "3 of 4 values are not dates, the first is '14.03.2023'; "
+        "3 of 4 values are not dates, the first is 'March 14'; "
         "dates must be Excel dates or text as YYYY-MM-DD"
     )
 

@@ -341,7 +341,19 @@ def test_count_too_large_for_int64_is_a_row_level_problem(tmp_path, lake):
 def test_manifest_contents(two_years, lake):
     sha = sha256_of(two_years)
     _load([two_years], lake)
-    assert manifest(lake, sha) == {
+    recorded = manifest(lake, sha)
+    # The checksums of every object the load wrote (dap verify; tests/python/unit/lake/
+    # test_integrity.py checks them against the files).
+    assert recorded.pop("landing_object") == {
+        "key": f"landing/{DATASET}/{sha}.xlsx",
+        "sha256": sha,
+        "size_bytes": two_years.stat().st_size,
+    }
+    raw_objects = recorded.pop("raw_objects")
+    assert [(o["key"], o["rows"]) for o in raw_objects] == [
+        (key, rows) for key, rows in zip(recorded["raw_keys"], [2, 2, 1], strict=True)
+    ]
+    assert recorded == {
         "dataset": DATASET,
         "file_name": "metrics 2022-2023.xlsx",
         "sha256": sha,
@@ -361,6 +373,10 @@ def test_manifest_contents(two_years, lake):
         "columns_carried": ALL_MEASURES,
         "skipped_sheets": ["About"],
         "pii_masked": [],
+        "unreadable_dates": {
+            "count": 1,
+            "examples": [{"sheet": SHEET, "row": 6, "value": "'not a date'"}],
+        },
         "rows": 5,
         "first_date": "2022-12-30",  # the row with an unreadable date counts in neither
         "last_date": "2023-01-02",
@@ -450,10 +466,13 @@ def test_landing_first_manifest_last(two_years, lake):
     recording = _RecordingLake(lake)
     load_workbooks([two_years], recording, clock=_fixed_clock)
     sha = sha256_of(two_years)
-    # The event log's empty file first (a new lake), then the workbook, manifest last.
+    # The event log's and the raw-object register's empty files first (a new lake), then
+    # the workbook: landing copy, its register entries before its raw files, manifest last.
     assert recording.writes[:-2] == [
         (f"{EVENTS}_empty.parquet", PARQUET),
+        ("_audit/raw_objects/_empty.parquet", PARQUET),
         (f"landing/{DATASET}/{sha}.xlsx", XLSX_TYPE),
+        (f"_audit/raw_objects/20241001T120000.123000Z-{sha}.parquet", PARQUET),
         (f"raw/{DATASET}/year=2022/{sha}.parquet", PARQUET),
         (f"raw/{DATASET}/year=2023/{sha}.parquet", PARQUET),
         (f"raw/{DATASET}/year={NULL_PARTITION}/{sha}.parquet", PARQUET),
@@ -674,7 +693,9 @@ def test_error_names_file_sheet_row_and_column(tmp_path, lake):
     with pytest.raises(WorkbookError) as caught:
         _load([good, bad], lake)
     assert str(caught.value) == (
-        "bad.xlsx, sheet 'Calls', row 2, column 'Date': required column missing: 'Date'"
+        "bad.xlsx, sheet 'Calls', row 2, column 'Date': required column missing: 'Date'; "
+        "the header row has 'CallsOffered', 'CallsHandled', 'CallsAbandoned', "
+        "'AverageSpeedofAnswer', 'ServiceLevel'"
     )
     record = assert_refused(lake, {}, sha256=sha256_of(bad), code="missing_column")
     assert record["where"] == {"sheet": "Calls", "row": 2, "column": "Date"}

@@ -60,8 +60,17 @@ select
     $reason$ as quarantine_reason,
     false as is_date_in_marts;
 
+-- One day on which an archived extract disagrees with the export (whose data reaches later).
 create table curated.conflicts_daily_metrics as
-select date '2024-02-01' as date, 'calls_offered' as differing_columns;
+select
+    date '2024-02-01' as date,
+    'calls_offered' as differing_columns,
+    'export.xlsx' as source_file_name,
+    'archive-<2024>.xlsx' as superseded_source_file_name,
+    'reaches_later' as decided_by,
+    date '2024-02-29' as reach_date,
+    date '2024-02-10' as superseded_reach_date,
+    cast(null as varchar) as supersede_reason;
 """
 
 
