@@ -29,7 +29,7 @@ ATHENA_ENV := DBT_TARGET=athena DBT_TARGET_PATH=build/athena-target \
 	DAP_ATHENA_S3_STAGING_DIR=s3://$(ATHENA_RESULTS_BUCKET)/dbt/ \
 	DAP_ATHENA_S3_DATA_DIR=s3://$(ATHENA_LAKE_BUCKET)/ DAP_ATHENA_POLL_INTERVAL=0.2
 
-.PHONY: help setup setup-athena setup-dev constraints run build run-athena athena-local docs docs-serve report test lint lint-python \
+.PHONY: help setup setup-athena setup-dev constraints run build run-athena athena-local pipeline-local docs docs-serve report test lint lint-python \
 	lint-sql lint-workflows lint-infra browser pytest bench clean
 
 help: ## list the targets
@@ -101,6 +101,17 @@ run-athena: setup-athena ## the same pipeline on Athena, offline: s3:// lake, Gl
 
 athena-local: setup-athena ## serve the local Athena endpoint on 127.0.0.1:4566 until Ctrl-C
 	$(BIN)/dap athena-local --bucket $(ATHENA_LAKE_BUCKET) --bucket $(ATHENA_RESULTS_BUCKET)
+
+# The nightly `dap pipeline`, offline: a stand-in portal on 127.0.0.1 (tools/portal.py)
+# serves the synthetic sample as the City's CSV export; the lake and dbt are on the local
+# Athena endpoint; the page goes to build/site/. The endpoint keeps nothing between runs,
+# so each run builds: `dap pipeline` itself builds only when something is new.
+SITE_DIR ?= build/site
+pipeline-local: setup-athena ## dap pipeline offline: stand-in portal, local Athena endpoint -> build/site
+	$(BIN)/dap athena-local --port 0 --bucket $(ATHENA_LAKE_BUCKET) --bucket $(ATHENA_RESULTS_BUCKET) \
+		-- $(BIN)/python tools/portal.py --sample build/portal/3-1-1-contact-centre-metrics.csv \
+		-- env $(ATHENA_ENV) $(BIN)/dap pipeline --lake s3://$(ATHENA_LAKE_BUCKET) --publish $(SITE_DIR)
+	@echo "page: open $(SITE_DIR)/index.html"
 
 test: setup-dev lint browser pytest ## every test: linters, then pytest (dbt end to end, Athena, browsers)
 

@@ -21,4 +21,6 @@ final as (
 
 )
 
+-- In date order wherever the rows are shown (dbt show, a plain select on DuckDB).
 select * from final
+order by month_start_date

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from athena_local.billing import scanned_bytes
 from athena_local.dialect import (
     AthenaQueryError,
     Schema,
@@ -152,7 +153,7 @@ class Engine:
         if existing is not None and not statement.args.get("replace"):
             raise AthenaQueryError("ALREADY_EXISTS", f"View 'awsdatacatalog.{db}.{name}' exists")
         with _Workspace(self._warehouse) as workspace:
-            translated = workspace.prepare(body, db)
+            translated = workspace.prepare(body, db, measure=False)
             result = workspace.run(f"select * from ({translated}) as view_columns limit 0")  # noqa: S608 - translated by sqlglot
         columns = [{"Name": n.lower(), "Type": arrow_to_athena_full(t)} for n, t in _fields(result)]
         text = view_body(sql, body)
@@ -503,9 +504,12 @@ class _Workspace:
     def __exit__(self, *_: object) -> None:
         self._connection.close()
 
-    def prepare(self, query: exp.Expr, database: str) -> str:
-        """Load what the query reads; return it translated to DuckDB."""
+    def prepare(self, query: exp.Expr, database: str, *, measure: bool = True) -> str:
+        """Load what the query reads; return it translated to DuckDB. ``measure``: count
+        the bytes Athena would scan for it (:mod:`athena_local.billing`)."""
         self._load(referenced_tables(query, database), ())
+        if measure:
+            self.scanned_bytes = scanned_bytes(query, database, self._warehouse)
         return to_duckdb(query, self._schema, database)
 
     def run(self, sql: str) -> pa.Table:
@@ -597,7 +601,6 @@ class _Workspace:
         for location, partition in locations:
             for stored in self._warehouse.list_objects(location):
                 data = self._warehouse.read(stored)
-                self.scanned_bytes += stored.size
                 if serde == _OPEN_CSV_SERDE:
                     incoming = _read_csv(data, [c for c, _ in columns], skip)
                 elif serde == PARQUET_SERDE:

@@ -32,16 +32,27 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("DAP_PII", "stop", "what dap load does with personal data: stop or mask"),
     Variable("DBT_TARGET_PATH", "target", "dbt's artifacts (run_results.json, manifest)"),
+    Variable("DBT_TARGET", "local", "dbt's target: local (DuckDB) or athena", "dap, dbt"),
+    Variable("DAP_EXPORT_URL", None, "dap pipeline: the export to fetch (default: the portal's)"),
+    Variable("DAP_PUBLISH", "build/site", "dap pipeline: where to publish (folder or s3://)"),
+    Variable(
+        "DAP_PUBLISH_KMS_KEY_ID",
+        None,
+        "KMS key of the published files (default: the bucket's encryption)",
+    ),
+    Variable("DAP_DBT", None, "dap pipeline: the dbt executable (default: dbt on PATH)"),
+    Variable("DAP_DBT_PROJECT_DIR", ".", "dap pipeline: the dbt project (dbt_project.yml)"),
     Variable("AWS_REGION", "ca-central-1", "region of the local endpoint's buckets"),
-    Variable("DAP_ATHENA_S3_STAGING_DIR", None, "Athena query results (s3://)", "dbt"),
+    Variable("DAP_ATHENA_S3_STAGING_DIR", None, "Athena query results (s3://)", "dap, dbt"),
     Variable("DAP_ATHENA_S3_DATA_DIR", None, "where dbt-athena writes tables (s3://)", "dbt"),
     Variable("DAP_ATHENA_CURATED_S3_DIR", None, "the curated zone's tables, if apart", "dbt"),
     Variable("DAP_ATHENA_TRUSTED_S3_DIR", None, "the trusted zone's tables, if apart", "dbt"),
-    Variable("DAP_ATHENA_WORK_GROUP", "primary", "Athena workgroup", "dbt"),
+    Variable("DAP_ATHENA_WORK_GROUP", "primary", "Athena workgroup", "dap, dbt"),
     Variable("DAP_ATHENA_SCHEMA", "vancouver_311", "Glue database of dbt's models", "dbt"),
     Variable("DAP_ATHENA_ROLE_ARN", None, "a role for dbt-athena to assume", "dbt"),
     Variable("DAP_ATHENA_POLL_INTERVAL", "1", "seconds between Athena status polls", "dbt"),
     Variable("DAP_ATHENA_NUM_RETRIES", "3", "dbt-athena's retries of a failed query", "dbt"),
+    Variable("DAP_SITE_URI", None, "the site bucket's s3:// URI, set as DAP_PUBLISH nightly", "CI"),
     Variable(
         "DAP_REQUIRE_BROWSER", None, "1: a browser test fails, not skips, without Chromium", "tests"
     ),
@@ -60,6 +71,14 @@ class Settings:
     pii: str
     dbt_target_path: Path
     aws_region: str
+    dbt_target: str = "local"
+    export_url: str | None = None
+    publish: str = "build/site"
+    publish_kms_key_id: str | None = None
+    dbt_executable: str | None = None
+    dbt_project_dir: Path = Path()
+    athena_s3_staging_dir: str | None = None
+    athena_work_group: str = "primary"
 
 
 def _default(name: str) -> str:
@@ -85,7 +104,21 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
         pii=get("DAP_PII") or _default("DAP_PII"),
         dbt_target_path=Path(get("DBT_TARGET_PATH") or _default("DBT_TARGET_PATH")),
         aws_region=get("AWS_REGION") or _default("AWS_REGION"),
+        dbt_target=get("DBT_TARGET") or _default("DBT_TARGET"),
+        export_url=get("DAP_EXPORT_URL"),
+        publish=get("DAP_PUBLISH") or _default("DAP_PUBLISH"),
+        publish_kms_key_id=get("DAP_PUBLISH_KMS_KEY_ID"),
+        dbt_executable=get("DAP_DBT"),
+        dbt_project_dir=Path(get("DAP_DBT_PROJECT_DIR") or _default("DAP_DBT_PROJECT_DIR")),
+        athena_s3_staging_dir=get("DAP_ATHENA_S3_STAGING_DIR"),
+        athena_work_group=get("DAP_ATHENA_WORK_GROUP") or _default("DAP_ATHENA_WORK_GROUP"),
     )
+
+
+def child_environment(overrides: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``overrides``, for a child process (``dap pipeline``
+    runs dbt with the lake it was given as ``DAP_LAKE``)."""
+    return {**os.environ, **overrides}
 
 
 def describe() -> str:

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from dap import __version__, settings
 from dap.cli import (
     athena_local,
+    cost,
     docs_coverage,
     extracts,
     fetch,
     load,
     metrics,
+    pipeline,
     repair,
     report,
     restore,
@@ -38,6 +40,8 @@ COMMANDS = (
     verify,
     repair,
     metrics,
+    cost,
+    pipeline,
     summary,
     report,
     docs_coverage,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from dap.errors import LakeError
 
@@ -160,6 +160,10 @@ class LocalLake:
         )
 
 
+class _Headers(TypedDict, total=False):
+    CacheControl: str
+
+
 class S3Lake:
     def __init__(
         self,
@@ -225,9 +229,13 @@ class S3Lake:
             raise self._error("read", key, exc) from exc
         return data
 
-    def write_bytes(self, key: str, data: bytes, content_type: str) -> str | None:
+    def write_bytes(
+        self, key: str, data: bytes, content_type: str, *, cache_control: str | None = None
+    ) -> str | None:
+        """``cache_control``: the object's Cache-Control header (a published site's files)."""
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
+        headers: _Headers = {} if cache_control is None else {"CacheControl": cache_control}
         try:
             if self.kms_key_id is None:  # the bucket's default encryption applies
                 response = self.client.put_object(
@@ -236,6 +244,7 @@ class S3Lake:
                     Body=data,
                     ContentType=content_type,
                     ChecksumAlgorithm="SHA256",  # S3 keeps it: dap verify reads it back
+                    **headers,
                 )
             else:
                 response = self.client.put_object(
@@ -243,6 +252,7 @@ class S3Lake:
                     Key=self._key(key),
                     Body=data,
                     ContentType=content_type,
+                    **headers,
                     ChecksumAlgorithm="SHA256",
                     ServerSideEncryption="aws:kms",
                     SSEKMSKeyId=self.kms_key_id,

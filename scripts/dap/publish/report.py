@@ -3,7 +3,8 @@
 Reads the trusted marts (and the quarantine) from the local warehouse and writes
 ``index.html`` (inline CSS and SVG charts drawn from the figures: no script, no font,
 no image, nothing fetched; from ``templates/report.html.j2``), ``calls-handled.png``
-(the same yearly chart and monthly trend, for sharing) and ``calls-handled-daily.csv``
+(the same yearly chart, bars from zero and partial years marked, and monthly trend, for
+sharing) and ``calls-handled-daily.csv``
 (the daily figures). The files are written through the :class:`~dap.lake.storage.Lake`
 interface, as every other write: atomically to a local folder, or to ``s3://`` with the
 bucket check and the KMS key of :func:`~dap.lake.storage.open_lake`.
@@ -22,7 +23,16 @@ import jinja2
 from markupsafe import Markup
 
 from dap.publish._charts import trend_line, yearly_bars
-from dap.publish._report_data import DAILY_COLUMNS, HeldBack, Month, ReportData, read_report_data
+from dap.publish._report_data import (
+    DAILY_COLUMNS,
+    Change,
+    HeldBack,
+    Month,
+    ReportData,
+    period_words,
+    read_report_data,
+    year_over_year,
+)
 from dap.publish._warehouse import Year
 from dap.publish.csv_export import csv_bytes
 
@@ -34,6 +44,7 @@ __all__ = [
     "DAILY_COLUMNS",
     "DAILY_CSV",
     "PAGE",
+    "Change",
     "HeldBack",
     "Month",
     "ReportData",
@@ -88,15 +99,31 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
+def partial_period(year: Year) -> str | None:
+    """The part of the year a partial year covers, in words; None for a whole year."""
+    return period_words(year.first_day, year.last_day) if year.is_partial else None
+
+
+def _year_label(year: Year) -> str:
+    return f"{year.year}*" if year.is_partial else str(year.year)
+
+
 def render_html(data: ReportData, generated_at: datetime) -> str:
     months = [(m.start.strftime("%Y-%m"), m.handled_pct) for m in data.months]
-    service = [(str(y.year), y.service_level_pct) for y in data.years]
-    answer = [(str(y.year), y.speed_of_answer) for y in data.years]
+    service = [(_year_label(y), y.service_level_pct) for y in data.years]
+    answer = [(_year_label(y), y.speed_of_answer) for y in data.years]
+    changes = year_over_year(data.years, data.daily)
     charts = {
-        "yearly": yearly_bars(data.years),
-        "monthly": trend_line("monthly", "Calls handled (%) by month", _present(months), unit="%"),
+        "yearly": yearly_bars([(y.year, y.handled_pct, partial_period(y)) for y in data.years]),
+        "monthly": trend_line(
+            "monthly", "Calls handled (%) by month", _present(months), unit="%", ceiling=100.0
+        ),
         "service_level": trend_line(
-            "service-level", "Service level (%) by year", _present(service), unit="%"
+            "service-level",
+            "Service level (%) by year",
+            _present(service),
+            unit="%",
+            ceiling=100.0,
         ),
         "speed_of_answer": trend_line(
             "speed-of-answer",
@@ -110,11 +137,9 @@ def render_html(data: ReportData, generated_at: datetime) -> str:
         data=data,
         generated_at=generated_at,
         daily_csv=DAILY_CSV,
-        yearly_rows=[
-            (year, year.change_from(previous))
-            for year, previous in zip(data.years, [None, *data.years], strict=False)
-        ],
-        partial_years=[y for y in data.years if y.is_partial],
+        yearly_rows=[(year, changes.get(year.year)) for year in data.years],
+        same_period=[c for c in changes.values() if not c.whole_years],
+        partial_years=[(y, partial_period(y)) for y in data.years if y.is_partial],
         charts=charts,
     )
 
@@ -127,24 +152,47 @@ def _present(points: list[tuple[str, float | None]]) -> list[tuple[str, float]]:
 
 
 def render_png(data: ReportData) -> bytes:
+    """The yearly bars (from 0) and the monthly trend (within 0 to 100 %), for sharing;
+    partial years are hatched, starred and named under the chart (and in the PNG's
+    Description)."""
     import matplotlib as mpl  # noqa: PLC0415 - heavy; only the report needs it
 
     mpl.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), dpi=100)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.6), dpi=100)
     years = [y for y in data.years if y.handled_pct is not None]
-    top.bar([str(y.year) for y in years], [y.handled_pct for y in years], color="#2b6cb0")
-    values = [y.handled_pct for y in years if y.handled_pct is not None]
-    if values:
-        top.set_ylim(max(0.0, min(values) - 2), min(100.0, max(values) + 1))
-    top.set_title("Calls handled (%) by year (the axis does not start at 0)")
+    bars = top.bar(
+        [_year_label(y) for y in years],
+        [y.handled_pct or 0.0 for y in years],
+        color="#2b6cb0",
+        edgecolor="#2b6cb0",
+    )
+    for bar, year in zip(bars, years, strict=True):
+        if year.is_partial:
+            bar.set_facecolor("#a9c6e8")
+            bar.set_hatch("///")
+    top.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
+    top.set_ylim(0, 105)  # room for the labels; the ticks stop at 100
+    top.set_yticks([0, 25, 50, 75, 100])
+    top.tick_params(axis="x", labelsize=8)
+    top.set_title("Calls handled (%) by year")
     months = [m for m in data.months if m.handled_pct is not None]
     bottom.plot([m.start for m in months], [m.handled_pct for m in months], color="#2b6cb0")
+    values = [m.handled_pct for m in months if m.handled_pct is not None]
+    if values:  # within what a share can be: calls handled never exceed calls offered
+        pad = max((max(values) - min(values)) * 0.1, 1.0)
+        bottom.set_ylim(max(0.0, min(values) - pad), min(100.0, max(values) + pad))
     bottom.set_title("Calls handled (%) by month")
-    figure.tight_layout()
+    note = "; ".join(f"{y.year}: {partial_period(y)} only" for y in years if y.is_partial)
+    if note:
+        figure.text(0.01, 0.01, f"* Part of the year only: {note}.", fontsize=8, color="#333333")
+    figure.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
+    description = "Calls handled (%) by year, bars from 0, and by month." + (
+        f" * Part of the year only: {note}." if note else ""
+    )
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    figure.savefig(buffer, format="png", metadata={"Software": None, "Description": description})
     plt.close(figure)
     return buffer.getvalue()
 

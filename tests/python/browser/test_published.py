@@ -240,27 +240,46 @@ class _Cells(HTMLParser):
             self._field = None
 
 
+_SAME_DAYS = (
+    "select round(100.0 * sum(calls_handled) / sum(calls_offered), 2)"
+    " from trusted.fct_contact_centre_daily"
+    " where year(date) = ? and strftime(date, '%m-%d') between ? and ?"
+)
+"""A year's calls handled (%) over the days of the year from one MM-DD to another."""
+
+
 def _expected_cells(lake: Path) -> dict[tuple[str, str], str]:
+    """The yearly table as the marts say it should read. The change compares like with
+    like: whole years with whole years; a partial year (the sample's 2024, January to
+    September) with the same days of the year before, summed from the daily mart."""
     with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
             "select year, calls_offered, calls_handled, calls_handled_pct, service_level,"
-            " avg_speed_of_answer_seconds, days_reported"
+            " avg_speed_of_answer_seconds, days_reported,"
+            " strftime(first_reported_date, '%m-%d'), strftime(last_reported_date, '%m-%d')"
             " from trusted.fct_calls_handled_yearly order by year"
         ).fetchall()
-    expected: dict[tuple[str, str], str] = {}
-    previous = None
-    for year, offered, handled, pct, level, answer, days in rows:
-        key = str(year)
-        expected[(key, "calls_offered")] = f"{offered:,}"
-        expected[(key, "calls_handled")] = f"{handled:,}"
-        expected[(key, "calls_handled_pct")] = f"{pct:.2f}"
-        expected[(key, "change")] = (
-            "\u2013" if previous is None else f"{round(pct - previous, 2):+.2f}"
-        )
-        expected[(key, "service_level")] = f"{level * 100:.2f}"
-        expected[(key, "avg_speed_of_answer_seconds")] = f"{answer:.2f}"
-        expected[(key, "days_reported")] = str(days)
-        previous = pct
+        expected: dict[tuple[str, str], str] = {}
+        previous = None
+        for year, offered, handled, pct, level, answer, days, first, last in rows:
+            key = str(year)
+            expected[(key, "calls_offered")] = f"{offered:,}"
+            expected[(key, "calls_handled")] = f"{handled:,}"
+            expected[(key, "calls_handled_pct")] = f"{pct:.2f}"
+            if previous is None:
+                change = "\u2013"
+            elif (first, last, previous[1], previous[2]) == ("01-01", "12-31", "01-01", "12-31"):
+                change = f"{round(pct - previous[0], 2):+.2f}"
+            else:
+                start, end = max(first, previous[1]), min(last, previous[2])
+                (now,) = con.execute(_SAME_DAYS, [year, start, end]).fetchone() or (None,)
+                (then,) = con.execute(_SAME_DAYS, [year - 1, start, end]).fetchone() or (None,)
+                change = f"{round(now - then, 2):+.2f}"
+            expected[(key, "change")] = change
+            expected[(key, "service_level")] = f"{level * 100:.2f}"
+            expected[(key, "avg_speed_of_answer_seconds")] = f"{answer:.2f}"
+            expected[(key, "days_reported")] = str(days)
+            previous = (pct, first, last)
     return expected
 
 
@@ -281,6 +300,12 @@ def test_report_shows_the_marts_figures(built: Built) -> None:
     assert '<span data-field="first_day">2020-01-01</span>' in page
     assert '<span data-field="last_day">2024-09-30</span>' in page
     assert "2024: 2024-01-01 to 2024-09-30 (274 days)" in page  # a partial year is marked
+    # ...and compared with the same months of the year before, in words.
+    assert re.search(
+        r"2024 compares January\u2013September 2024 with January\u2013September 2023: "
+        r"[\d.]+ % against [\d.]+ %, [+\u2212][\d.]+ points\.",
+        page,
+    )
     assert not re.search(r"(src|href)=\"https?:", page)  # nothing fetched
     png = (built.report / "calls-handled.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
@@ -314,6 +339,24 @@ def test_report_in_a_browser_renders_charts_without_network(browser: object, bui
         for bar in page.locator("svg[data-chart=yearly] rect.bar").all()
     }
     assert bars == {year: shown[(year, "calls_handled_pct")] for year, _ in shown}
+    # Bars from zero: each bar stands on the axis, its drawn height proportional to its value.
+    assert page.locator("svg[data-chart=yearly]").get_attribute("data-low") == "0.0"
+    boxes = {
+        bar.get_attribute("data-year"): bar.bounding_box()
+        for bar in page.locator("svg[data-chart=yearly] rect.bar").all()
+    }
+    bottoms = {round(box["y"] + box["height"]) for box in boxes.values() if box is not None}
+    assert len(bottoms) == 1
+    ratios = [
+        box["height"] / float(bars[year] or "nan")
+        for year, box in boxes.items()
+        if box is not None and year is not None
+    ]
+    assert max(ratios) - min(ratios) < 0.02 * max(ratios)
+    # The partial year's bar is marked, and its exact value is there on hover.
+    partial = page.locator("svg[data-chart=yearly] rect.bar.partial")
+    assert [bar.get_attribute("data-year") for bar in partial.all()] == ["2024"]
+    assert "January\u2013September only" in (partial.locator("title").text_content() or "")
     for chart in ("monthly", "service-level", "speed-of-answer"):
         assert page.locator(f"svg[data-chart={chart}] polyline").count() == 1, chart
         box = page.locator(f"svg[data-chart={chart}]").bounding_box()
@@ -324,6 +367,70 @@ def test_report_in_a_browser_renders_charts_without_network(browser: object, bui
     assert [url for url in requested if not url.startswith("file://")] == []
     page.set_viewport_size({"width": 390, "height": 900})  # a phone: nothing overflows
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def _axe_violations(page: object) -> list[str]:
+    """axe-core's violations on the page, one line each (rule, impact, where)."""
+    from axe_playwright_python.sync_playwright import Axe  # noqa: PLC0415
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize("width", [900, 390])
+def test_report_has_no_accessibility_violations(browser: object, built: Built, width: int) -> None:
+    """axe-core (WCAG 2 A and AA and best practices) finds nothing, on a desktop and a
+    phone's width."""
+    context = browser.new_context(offline=True, viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto((built.report / "index.html").as_uri())
+    assert _axe_violations(page) == []
+    context.close()
+
+
+def test_axe_finds_a_violation_on_a_broken_page(browser: object, tmp_path: Path) -> None:
+    """The check can fail: an image without a text alternative and grey text on white."""
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        '<!doctype html><html lang="en"><head><title>x</title></head><body><main>'
+        '<svg role="img" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
+        '<p style="color:#bbb">faint</p></main></body></html>'
+    )
+    context = browser.new_context(offline=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(broken.as_uri())
+    found = " ".join(_axe_violations(page))
+    assert "svg-img-alt" in found
+    assert "color-contrast" in found
+    context.close()
+
+
+def test_report_layout_holds_at_390_px(browser: object, built: Built) -> None:
+    """A phone: no horizontal scroll; the charts fit the screen; the wide tables scroll
+    inside their own region, which a keyboard can reach."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        offline=True, viewport={"width": 390, "height": 844}, device_scale_factor=2
+    )
+    page = context.new_page()
+    page.goto((built.report / "index.html").as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("document.body.scrollWidth") <= 390
+    for chart in page.locator("svg.chart").all():
+        box = chart.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 390
+    region = page.locator("div.scroll:has(#yearly)")
+    assert region.get_attribute("tabindex") == "0"
+    box = region.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 390
+    assert not is_blank(page.screenshot(full_page=True))
     context.close()
 
 

@@ -96,6 +96,15 @@ def test_help_sample_load_and_summary_work(installed, tmp_path):
     assert summary.stderr.startswith("dap summary: error: ")
     assert "dbt build" in summary.stderr
 
+    # The price file ships in the wheel: an estimate from one query's run results.
+    results = {
+        "results": [{"unique_id": "model.p.m", "adapter_response": {"data_scanned_in_bytes": 2048}}]
+    }
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    cost = _run([dap, "cost", "--lake", "l", "--run-results", "run_results.json"], tmp_path)
+    assert cost.returncode == 0, cost.stderr
+    assert "Athena" in cost.stdout
+
 
 def test_athena_local_without_its_extra_says_how_to_install(installed, tmp_path):
     result = _run([str(installed / "dap"), "athena-local", "--port", "0"], tmp_path)

@@ -27,6 +27,12 @@ README_PATH = REPO_ROOT / "infra" / "README.md"
 ZONE_BUCKETS = ("LandingBucket", "RawBucket", "CuratedBucket", "TrustedBucket")
 KMS_BUCKETS = (*ZONE_BUCKETS, "AthenaResultsBucket", "TrailBucket")
 ACCESS_LOGS = "AccessLogsBucket"
+# The public website: SSE-S3 (public content; platform.yaml says why). CloudFront's logs
+# need ACLs (BucketOwnerPreferred), so they have a bucket of their own.
+SITE = "SiteBucket"
+SITE_LOGS = "SiteLogsBucket"
+SSE_S3_BUCKETS = (ACCESS_LOGS, SITE, SITE_LOGS)
+REPORT_TEMPLATE = REPO_ROOT / "scripts" / "dap" / "publish" / "templates" / "report.html.j2"
 NAMESPACE = "Vancouver311/DataPlatform"
 
 # Allow statements on Resource "*" are only for actions that have no resource type in
@@ -242,7 +248,7 @@ def test_every_bucket_is_versioned_private_encrypted_logged_and_expires(
     template: dict[str, Any],
 ) -> None:
     buckets = resources(template, "AWS::S3::Bucket")
-    assert set(KMS_BUCKETS) | {ACCESS_LOGS} == set(buckets)
+    assert set(KMS_BUCKETS) | set(SSE_S3_BUCKETS) == set(buckets)
     for name, bucket in buckets.items():
         properties = bucket["Properties"]
         assert properties["VersioningConfiguration"] == {"Status": "Enabled"}, name
@@ -253,13 +259,16 @@ def test_every_bucket_is_versioned_private_encrypted_logged_and_expires(
             "RestrictPublicBuckets": True,
         }, name
         assert "AccessControl" not in properties, name
-        assert properties["OwnershipControls"]["Rules"] == [
-            {"ObjectOwnership": "BucketOwnerEnforced"}
-        ], name
+        ownership = "BucketOwnerPreferred" if name == SITE_LOGS else "BucketOwnerEnforced"
+        assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": ownership}], name
         (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        if name == ACCESS_LOGS:
+        if name in SSE_S3_BUCKETS:
             assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
-            assert "LoggingConfiguration" not in properties
+            logged = "LoggingConfiguration" in properties
+            assert logged == (name != ACCESS_LOGS), name
+            if logged:
+                logging = properties["LoggingConfiguration"]
+                assert logging["DestinationBucketName"] == {"Ref": ACCESS_LOGS}, name
         else:
             assert encryption["ServerSideEncryptionByDefault"] == {
                 "SSEAlgorithm": "aws:kms",
@@ -327,7 +336,7 @@ def test_zone_and_results_buckets_deny_plain_http_and_unencrypted_puts(
             }
         } in conditions, bucket
         assert all(text_of(s["Resource"]) == f"${{{bucket}.Arn}}/*" for s in puts), bucket
-    for bucket in (ACCESS_LOGS, "TrailBucket"):
+    for bucket in (ACCESS_LOGS, "TrailBucket", SITE, SITE_LOGS):
         assert any(
             s["Effect"] == "Deny"
             and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
@@ -388,6 +397,98 @@ def test_the_replication_is_off_by_default_and_covers_the_zones(template: dict[s
         }
         assert "ReplicaKmsKeyID" in rule["Destination"]["EncryptionConfiguration"]
     assert template["Resources"]["ReplicationRole"]["Condition"] == "Replicate"
+
+
+# --- the public website -----------------------------------------------------------------
+
+
+def _csp(policy: str) -> dict[str, str]:
+    """A Content-Security-Policy as {directive: sources}."""
+    directives = (part.strip().split(None, 1) for part in policy.split(";") if part.strip())
+    return {d[0]: (d[1] if len(d) > 1 else "") for d in directives}
+
+
+def test_the_site_is_served_by_cloudfront_over_https_only_with_oac(
+    template: dict[str, Any],
+) -> None:
+    (name,) = resources(template, "AWS::CloudFront::Distribution")
+    config = template["Resources"][name]["Properties"]["DistributionConfig"]
+    assert config["Enabled"] is True
+    assert config["DefaultRootObject"] == "index.html"
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": [SITE, "RegionalDomainName"]}
+    # Origin access control, not a legacy origin access identity.
+    (oac,) = resources(template, "AWS::CloudFront::OriginAccessControl").values()
+    oac_config = oac["Properties"]["OriginAccessControlConfig"]
+    assert (oac_config["OriginAccessControlOriginType"], oac_config["SigningBehavior"]) == (
+        "s3",
+        "always",
+    )
+    assert references(origin["OriginAccessControlId"]) == set(
+        resources(template, "AWS::CloudFront::OriginAccessControl")
+    )
+    assert origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
+    behaviours = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+    for behaviour in behaviours:
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert set(behaviour["AllowedMethods"]) == {"GET", "HEAD"}
+        assert references(behaviour["ResponseHeadersPolicyId"]) == {"SiteResponseHeadersPolicy"}
+    condition, own_certificate, default = config["ViewerCertificate"]["Fn::If"]
+    assert condition == "SiteHasCertificate"
+    assert own_certificate["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert own_certificate["SslSupportMethod"] == "sni-only"
+    assert default == {"CloudFrontDefaultCertificate": True}
+    assert config["Logging"]["Bucket"] == {"Fn::GetAtt": [SITE_LOGS, "DomainName"]}
+    assert {"SiteAliasNeedsACertificate", "SiteCertificateNeedsAnAlias"} <= set(template["Rules"])
+
+
+def test_the_sites_headers_fit_the_report_page(template: dict[str, Any]) -> None:
+    (policy,) = resources(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert all(header["Override"] is True for header in headers.values())
+    hsts = headers["StrictTransportSecurity"]
+    assert hsts["AccessControlMaxAgeSec"] >= 365 * 24 * 3600
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert "ContentTypeOptions" in headers  # X-Content-Type-Options: nosniff
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] in ("no-referrer", "same-origin")
+    served = _csp(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    # The page's own meta CSP, directive by directive: the header allows no more.
+    meta = re.search(
+        r'http-equiv="Content-Security-Policy"\s+content="([^"]+)"', REPORT_TEMPLATE.read_text()
+    )
+    assert meta is not None
+    assert {k: v for k, v in served.items() if k in _csp(meta[1])} == _csp(meta[1])
+    assert served["default-src"] == "'none'"
+    assert served["frame-ancestors"] == "'none'"  # only a header can say this
+    assert "script-src" not in served
+
+
+def test_only_ci_publishes_the_site(template: dict[str, Any]) -> None:
+    # (The replication role writes only the replica region's zone buckets: checked above.)
+    for role in ("LoaderRole", "TransformerRole", "AnalystRole", "CiRole"):
+        written = buckets_written(template, role)
+        if role == "CiRole":
+            assert written[SITE] == {"*"}
+        else:
+            assert SITE not in written, role
+    publisher = template["Resources"]["PublisherPolicy"]["Properties"]["PolicyDocument"]
+    actions = {a for s in statements(publisher) for a in as_list(s["Action"])}
+    # What dap.lake.storage's S3 writer calls: HeadBucket, the protection check, PutObject.
+    assert actions == {
+        "s3:ListBucket",
+        "s3:GetBucketVersioning",
+        "s3:GetEncryptionConfiguration",
+        "s3:PutObject",
+    }
+    assert {"Ref": "PublisherPolicy"} in template["Resources"]["CiRole"]["Properties"][
+        "ManagedPolicyArns"
+    ]
+
+
+def test_the_site_outputs_name_the_bucket_and_the_domain(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["SiteBucketName"]["Value"] == {"Ref": SITE}
+    assert outputs["SiteDomainName"]["Value"] == {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}
 
 
 # --- access -----------------------------------------------------------------------------
@@ -540,6 +641,7 @@ def test_ci_assumes_its_role_only_from_the_repositorys_environment(
     assert properties["ManagedPolicyArns"][1] == {
         "Fn::If": ["CiLoads", {"Ref": "LoaderPolicy"}, {"Ref": "AWS::NoValue"}]
     }
+    assert properties["ManagedPolicyArns"][2:] == [{"Ref": "PublisherPolicy"}]
     provider = template["Resources"]["GitHubOidcProvider"]
     assert provider["Condition"] == "CreateOidcProvider"
     assert provider["Properties"]["Url"] == "https://token.actions.githubusercontent.com"
@@ -747,6 +849,7 @@ def test_outputs_wire_up_the_projects_environment(template: dict[str, Any]) -> N
         "DAP_ATHENA_CURATED_S3_DIR": {"Fn::Sub": "s3://${CuratedBucket}/"},
         "DAP_ATHENA_TRUSTED_S3_DIR": {"Fn::Sub": "s3://${TrustedBucket}/"},
         "DAP_RAW_DATABASE": {"Ref": "RawDatabase"},
+        "DAP_SITE_URI": {"Fn::Sub": "s3://${SiteBucket}/"},
     }
     for variable, value in expected.items():
         assert by_variable[variable]["Value"] == value, variable
@@ -771,6 +874,24 @@ def moto_endpoint() -> Iterator[str]:
     finally:
         requests.post(f"{url}/moto-api/reset", timeout=30).raise_for_status()
         server.stop()
+
+
+# Types moto's CloudFormation does not implement (it skips them), whose attributes an output
+# reads: moto cannot resolve such an output, so the template it gets leaves those out.
+MOTO_UNIMPLEMENTED = ("SiteDistribution",)
+
+
+def template_for_moto(text: str) -> str:
+    """The template without the outputs that read an attribute of MOTO_UNIMPLEMENTED."""
+    head, outputs = text.split("\nOutputs:\n", 1)
+    blocks = re.split(r"(?m)^(?=  [A-Za-z]+:\n)", outputs)
+    kept = [
+        block
+        for block in blocks
+        if not any(f"!GetAtt {name}." in block for name in MOTO_UNIMPLEMENTED)
+    ]
+    assert len(kept) == len(blocks) - len(MOTO_UNIMPLEMENTED)
+    return head + "\nOutputs:\n" + "".join(kept)
 
 
 @pytest.mark.s3
@@ -802,7 +923,8 @@ def test_moto_deploys_the_stack_with_encrypted_buckets_and_a_rotating_key(
     moto_endpoint: str, region: str, extra: dict[str, str]
 ) -> None:
     """moto creates the template's buckets, key, topic and IAM resources and skips the
-    types it does not implement (bucket policies, Glue, Athena, CloudTrail, alarms, budget).
+    types it does not implement (bucket policies, Glue, Athena, CloudTrail, alarms, budget,
+    CloudFront; template_for_moto leaves out the output it could not resolve).
 
     Of a bucket's properties moto 5 applies the default encryption's algorithm and key (and
     tags) only: bucket keys, versioning, public access block, logging and lifecycle are
@@ -825,7 +947,7 @@ def test_moto_deploys_the_stack_with_encrypted_buckets_and_a_rotating_key(
     buckets = KMS_BUCKETS if account_wide else tuple(b for b in KMS_BUCKETS if b != "TrailBucket")
     stack = cloudformation.create_stack(
         StackName="vancouver-311-data-platform",
-        TemplateBody=TEMPLATE_PATH.read_text(),
+        TemplateBody=template_for_moto(TEMPLATE_PATH.read_text()),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM"],
     )
@@ -841,10 +963,12 @@ def test_moto_deploys_the_stack_with_encrypted_buckets_and_a_rotating_key(
     assert ("TrailBucket" in created) == account_wide
     assert {"LoaderPolicy", "TransformerPolicy", "AnalystPolicy"} <= set(created)
     assert {"LoaderRole", "TransformerRole", "AnalystRole", "CiRole"} <= set(created)
+    assert {"SiteBucket", "SiteLogsBucket", "PublisherPolicy"} <= set(created)
     assert ("ReplicationRole" in created) == ("ReplicaRegion" in extra)
 
     account = client("sts").get_caller_identity()["Account"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+    assert outputs["SiteBucketName"] == f"vancouver-311-site-{account}-{region}"
     # The key's ARN from the outputs: moto 5 keeps a template's KeyPolicy as a mapping, and
     # its DescribeKey, which checks the policy, then fails.
     key_arn = outputs["KeyArn"]

@@ -192,6 +192,80 @@ def test_zone_writes_need_tls_and_the_stacks_key(stack: Stack) -> None:
     assert not allowed(loader.identity, policy, bad, account=stack.account)
 
 
+# --- the public website: CloudFront reads it, CI writes it ----------------------------------
+
+
+def distribution_arn(stack: Stack, distribution: str = "SiteDistribution") -> str:
+    return (
+        f"arn:{stack.partition}:cloudfront::{stack.account}:distribution/{stack.ref(distribution)}"
+    )
+
+
+def site_reader_problems(stack: Stack) -> list[str]:
+    """Who reads the site bucket's objects without IAM: only CloudFront, for this stack's
+    distribution, and it reads nothing else."""
+    policy = stack.bucket_policy("SiteBucket")
+    page = stack.bucket_arn("SiteBucket") + "/index.html"
+    here = distribution_arn(stack)
+    elsewhere = f"arn:{stack.partition}:cloudfront::210987654321:distribution/EOTHER"
+    sibling = f"arn:{stack.partition}:cloudfront::{stack.account}:distribution/EOTHER"
+    cases = [
+        ("cloudfront.amazonaws.com", "s3:GetObject", page, {"aws:SourceArn": here}, True),
+        ("cloudfront.amazonaws.com", "s3:GetObject", page, {"aws:SourceArn": sibling}, False),
+        ("cloudfront.amazonaws.com", "s3:GetObject", page, {"aws:SourceArn": elsewhere}, False),
+        ("cloudfront.amazonaws.com", "s3:GetObject", page, {}, False),
+        ("cloudfront.amazonaws.com", "s3:PutObject", page, {"aws:SourceArn": here}, False),
+        ("cloudfront.amazonaws.com", "s3:ListBucket", stack.bucket_arn("SiteBucket"), {}, False),
+        ("anonymous", "s3:GetObject", page, {}, False),  # the public, straight to S3
+    ]
+    problems = []
+    for who, action, resource, context, want in cases:
+        request = Request(who, action, resource, {"aws:SecureTransport": "true", **context})
+        if allowed([], policy, request, account=stack.account) != want:
+            outcome = "denied" if want else "allowed"
+            problems.append(f"{who} {action} {context or 'without a source'}: {outcome}")
+    # The distribution's identity reaches no other bucket.
+    for zone in ZONES:
+        if zone.bucket == "SiteBucket":
+            continue
+        request = Request(
+            "cloudfront.amazonaws.com",
+            "s3:GetObject",
+            f"{stack.bucket_arn(zone.bucket)}/{zone.key}",
+            {"aws:SecureTransport": "true", "aws:SourceArn": here},
+        )
+        if allowed([], stack.bucket_policy(zone.bucket), request, account=stack.account):
+            problems.append(f"cloudfront reads {zone.name}")
+    return problems
+
+
+def test_the_public_reads_the_site_only_through_the_distribution(stack: Stack) -> None:
+    assert site_reader_problems(stack) == []
+
+
+def test_the_site_refuses_sse_kms_and_plain_http(stack: Stack) -> None:
+    ci = principals(stack)["ci"]
+    site = next(z for z in ZONES if z.name == "site")
+    good = s3_request(stack, ci, site, "write")
+    policy = stack.bucket_policy("SiteBucket")
+    assert allowed(ci.identity, policy, good, account=stack.account)
+    for change in (
+        {"aws:SecureTransport": "false"},
+        # CloudFront could not decrypt it: the page would be published and unreadable.
+        {"s3:x-amz-server-side-encryption": "aws:kms"},
+        {"s3:x-amz-server-side-encryption": "aws:kms:dsse"},
+    ):
+        bad = Request(good.principal, good.action, good.resource, {**good.context, **change})
+        assert not allowed(ci.identity, policy, bad, account=stack.account), change
+    aes = {**good.context, "s3:x-amz-server-side-encryption": "AES256"}
+    assert allowed(
+        ci.identity,
+        policy,
+        Request(good.principal, good.action, good.resource, aes),
+        account=stack.account,
+    )
+
+
 # --- audit logs nobody but the security role can erase -------------------------------------
 
 LOG_TAMPERING = (
@@ -423,6 +497,39 @@ MUTATIONS: dict[str, tuple[Callable[[str], str], Callable[[Stack], list[str]], s
         drop_trail_delete_deny,
         log_tampering_problems,
         "TrailBucket: administrator s3:DeleteObjectVersion: allowed",
+    ),
+    "site-lets-the-transformer-publish": (
+        lambda text: edit_after(
+            text,
+            "- Sid: DenyWritesToAllButThePublisher",
+            '"aws:PrincipalArn":\n',
+            '"aws:PrincipalArn":\n                  - '
+            + ANALYST_ROLE.replace("/analyst/", "/transformer/")
+            + "\n",
+        ),
+        lambda stack: mismatches(stack, "bucket-policy"),
+        "bucket-policy: transformer write site: allowed, should be denied",
+    ),
+    "publisher-iam-writes-raw": (
+        lambda text: edit_after(
+            text,
+            "- Sid: PublishTheSite",
+            'Resource: !Sub "${SiteBucket.Arn}/*"',
+            'Resource: [!Sub "${SiteBucket.Arn}/*", !Sub "${RawBucket.Arn}/*"]',
+        ),
+        lambda stack: mismatches(stack, "iam"),
+        "iam: ci write raw: allowed, should be denied",
+    ),
+    "site-read-by-another-distribution": (
+        lambda text: edit_after(
+            text,
+            "- Sid: CloudFrontReadsTheSite",
+            "distribution/${SiteDistribution}",
+            "distribution/*",
+        ),
+        site_reader_problems,
+        "cloudfront.amazonaws.com s3:GetObject {'aws:SourceArn': "
+        "'arn:aws:cloudfront::123456789012:distribution/ESITEDISTRIBUT'}: denied",
     ),
     "loader-trusts-the-whole-account": (
         lambda text: edit_after(text, "  LoaderRole:", ':${LoaderAssumedBy}"', ':*"'),

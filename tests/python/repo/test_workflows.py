@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from testkit.support import BIN, REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
@@ -57,3 +59,26 @@ def test_the_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
         broken.read_text().replace("runs-on: ubuntu-24.04", "runs_on: ubuntu-24.04", 1)
     )
     assert _schema(broken).returncode != 0
+
+
+def test_the_nightly_athena_job_runs_the_pipeline_and_keeps_the_slim_ci_state() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert "schedule" in triggers
+    athena = workflow["jobs"]["athena"]
+    assert athena["permissions"]["id-token"] == "write"  # the OIDC role
+    assert athena["env"]["DBT_TARGET"] == "athena"
+    assert athena["env"]["DAP_PUBLISH"] == "${{ vars.DAP_SITE_URI }}"
+    runs = [step.get("run", "") for step in athena["steps"]]
+    assert any(".venv/bin/dap pipeline" in run for run in runs)
+    assert not any("dbt build" in run for run in runs)  # dap pipeline decides when to build
+    roles = [s for s in athena["steps"] if "configure-aws-credentials" in s.get("uses", "")]
+    assert roles[0]["with"]["role-to-assume"] == "${{ vars.AWS_ATHENA_ROLE_ARN }}"
+    kept = [
+        step
+        for step in workflow["jobs"]["test"]["steps"]
+        if step.get("with", {}).get("name") == "nightly-state"
+    ]
+    assert kept
+    assert "target/manifest.json" in kept[0]["with"]["path"]
+    assert kept[0]["if"] == "github.event_name == 'schedule'"

@@ -178,12 +178,21 @@ class Stack:
             return f"arn:{self.partition}:iam::{self.account}:oidc-provider/{url}"
         if kind == "AWS::Athena::WorkGroup":
             return self.resolve(raw["Name"])
+        if kind in ("AWS::CloudFront::Distribution", "AWS::CloudFront::OriginAccessControl"):
+            return "E" + name.upper()[:13]  # CloudFront's ids are upper-case, E...
         return name
 
     def get_att(self, name: str, attribute: str) -> Any:
         kind = self.template["Resources"][name]["Type"]
+        if kind == "AWS::S3::Bucket" and attribute in ("DomainName", "RegionalDomainName"):
+            region = f".{self.region}" if attribute == "RegionalDomainName" else ""
+            return f"{self.ref(name)}.s3{region}.amazonaws.com"
+        if kind == "AWS::CloudFront::Distribution" and attribute == "DomainName":
+            return f"{self.ref(name).lower()}.cloudfront.net"
+        if kind == "AWS::CloudFront::OriginAccessControl" and attribute == "Id":
+            return self.ref(name)
         if attribute != "Arn":
-            raise ValueError(f"{name}.{attribute}: only Arn is resolved")
+            raise ValueError(f"{name}.{attribute}: only Arn and domain names are resolved")
         if kind == "AWS::S3::Bucket":
             return f"arn:{self.partition}:s3:::{self.ref(name)}"
         if kind == "AWS::IAM::Role":

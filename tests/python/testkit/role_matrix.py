@@ -22,6 +22,8 @@ class Zone:
     name: str
     bucket: str  # logical id in the template
     key: str  # an object the zone's users work with
+    kms: bool = True
+    """Objects are SSE-KMS with the stack's key (the site bucket is SSE-S3: public content)."""
 
 
 ZONES = (
@@ -33,6 +35,9 @@ ZONES = (
     Zone("trusted", "TrustedBucket", "trusted/fct_daily_metrics/0a1b.parquet"),
     Zone("results-dbt", "AthenaResultsBucket", "dbt/0a1b.csv"),
     Zone("results-analyst", "AthenaResultsBucket", "analyst/0a1b.csv"),
+    # The public website: CI publishes it; the public reads it through CloudFront only
+    # (the distribution's reads are checked in tests/python/repo/test_policy_matrix.py).
+    Zone("site", "SiteBucket", "index.html", kms=False),
 )
 ZONE_NAMES = tuple(z.name for z in ZONES)
 OPERATIONS = ("read", "write")
@@ -72,11 +77,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "security": dict(_PIPELINE_EVERYWHERE),
     "break-glass": {z: "rw" for z in ZONE_NAMES},
 }
-EXPECTED["ci"] = dict(EXPECTED["transformer"])  # CiRunsLoads=false, the default
+EXPECTED["ci"] = {**EXPECTED["transformer"], "site": "w"}  # CiRunsLoads=false, the default
 EXPECTED_CI_RUNS_LOADS = {
     z: "".join(sorted(set(EXPECTED["transformer"][z]) | set(EXPECTED["loader"][z]), key="rw".index))
     for z in ZONE_NAMES
-}
+} | {"site": "w"}
 
 
 def expected(stack: Stack, principal: str, zone: str, operation: str) -> bool:
@@ -84,12 +89,19 @@ def expected(stack: Stack, principal: str, zone: str, operation: str) -> bool:
     return operation[0] in (table or EXPECTED[principal])[zone]
 
 
-def expected_for_key(stack: Stack, principal: str, bucket: str, operation: str) -> bool:
-    """Whether any zone of the bucket is allowed: what the key policy can tell apart (the
-    encryption context is the bucket's ARN) and the bucket policies do."""
+def expected_for_bucket(stack: Stack, principal: str, bucket: str, operation: str) -> bool:
+    """Whether any zone of the bucket is allowed: what the bucket policies can tell apart
+    (the prefixes within a bucket are the IAM policies' to tell apart)."""
     return any(
         expected(stack, principal, zone.name, operation) for zone in ZONES if zone.bucket == bucket
     )
+
+
+def expected_for_key(stack: Stack, principal: str, bucket: str, operation: str) -> bool:
+    """What the key policy can tell apart (the encryption context is the bucket's ARN): as
+    expected_for_bucket, and nobody uses the key for a bucket that is not SSE-KMS."""
+    kms = all(zone.kms for zone in ZONES if zone.bucket == bucket)
+    return kms and expected_for_bucket(stack, principal, bucket, operation)
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,7 @@ def principals(stack: Stack) -> dict[str, Principal]:
 
 def s3_request(stack: Stack, who: Principal, zone: Zone, operation: str) -> Request:
     context = {"aws:SecureTransport": "true"}
-    if operation == "write":
+    if operation == "write" and zone.kms:
         context["s3:x-amz-server-side-encryption"] = "aws:kms"
         context["s3:x-amz-server-side-encryption-aws-kms-key-id"] = stack.key_arn()
     resource = f"{stack.bucket_arn(zone.bucket)}/{zone.key}"
@@ -201,7 +213,7 @@ def decisions(stack: Stack, layer: str) -> Iterator[tuple[str, str, str, bool, b
                     )
                     # Bucket policies draw the line at the bucket, as the key does; the
                     # prefixes within a bucket are the IAM policies' to tell apart.
-                    want = expected_for_key(stack, name, zone.bucket, operation)
+                    want = expected_for_bucket(stack, name, zone.bucket, operation)
                     yield name, zone.name, operation, ok, want
                     continue
                 else:
@@ -209,7 +221,7 @@ def decisions(stack: Stack, layer: str) -> Iterator[tuple[str, str, str, bool, b
                         who.identity, stack.bucket_policy(zone.bucket), request, account=account
                     )
                     kms = kms_request(stack, who, zone.bucket, operation)
-                    kms_ok = allowed(
+                    kms_ok = not zone.kms or allowed(
                         who.identity,
                         stack.key_policy(),
                         kms,
