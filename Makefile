@@ -30,7 +30,7 @@ ATHENA_ENV := DBT_TARGET=athena DBT_TARGET_PATH=build/athena-target \
 	DAP_ATHENA_S3_DATA_DIR=s3://$(ATHENA_LAKE_BUCKET)/ DAP_ATHENA_POLL_INTERVAL=0.2
 
 .PHONY: help setup setup-athena setup-dev constraints run build run-athena athena-local pipeline-local docs docs-serve report test lint lint-python \
-	lint-sql lint-workflows lint-infra browser pytest bench clean
+	lint-sql lint-workflows lint-infra browser pytest test-long bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -172,7 +172,13 @@ browser:
 # Two workers (the machine's two cores), each taking whole modules so that a module's
 # fixtures (a dbt build, the local Athena endpoint) are made once.
 pytest: setup-dev
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile -m "not long"
+
+# The long suites (marker `long`), kept out of `make test` so that it stays under 15
+# minutes on 2 cores: a full build of the real data through the local Athena endpoint
+# and its scan budget (about 2 minutes).
+test-long: setup-dev ## the long suites: the real data's scan budget through the local endpoint
+	$(BIN)/pytest -n 2 --dist loadfile -m long
 
 # Not part of `make test` (about 4 minutes on 2 cores). Writes the tables into BENCHMARKS.md;
 # BENCH_ARGS passes options (python -m bench --help), e.g. BENCH_ARGS=--check.

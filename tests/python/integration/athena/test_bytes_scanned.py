@@ -119,6 +119,10 @@ def check_scan_budget(run_results: dict[str, Any], budget: int) -> int:
     return total
 
 
+# The three tests on a full build of the real data through the endpoint (about 100 s on
+# 2 cores) run in `make test-long`; the billing of column chunks, partitions and DDL is
+# checked in `make test` below and in tests/python/unit/athena_local/test_billing.py.
+@pytest.mark.long
 def test_run_results_carry_the_bytes_each_query_scanned(real_build: RealBuild) -> None:
     run_results = real_build.build.run_results
     scanned = _scanned(run_results)
@@ -145,6 +149,7 @@ def test_run_results_carry_the_bytes_each_query_scanned(real_build: RealBuild) -
     assert set(scanned.values()) <= set(logged)
 
 
+@pytest.mark.long
 def test_a_full_build_of_the_real_data_stays_within_its_scan_budget(
     real_build: RealBuild,
 ) -> None:
@@ -158,6 +163,7 @@ def test_a_full_build_of_the_real_data_stays_within_its_scan_budget(
         check_scan_budget(run_results, total - 1)
 
 
+@pytest.mark.long
 def test_dap_cost_prices_the_measured_build(real_build: RealBuild) -> None:
     result = subprocess.run(
         [
