@@ -19,6 +19,7 @@ import requests
 import yaml
 from moto.server import ThreadedMotoServer
 
+from testkit.cfn_stack import CloudFormationLoader, load_template
 from testkit.support import ATHENA_REGION, REPO_ROOT, aws_env
 
 TEMPLATE_PATH = REPO_ROOT / "infra" / "platform.yaml"
@@ -46,35 +47,8 @@ UNSCOPED_ACTIONS: dict[str, tuple[str, str] | None] = {
 # --- reading the template ---------------------------------------------------------------
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """PyYAML loader for CloudFormation's short tags: `!Sub x` becomes {"Fn::Sub": x}."""
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "Condition":
-        return {"Condition": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _construct_tag)
-
-
-def load_template(text: str) -> dict[str, Any]:
-    template = yaml.load(text, Loader=CloudFormationLoader)  # a SafeLoader subclass
-    assert isinstance(template, dict)
-    return template
+# The loader of CloudFormation's short tags is shared with the policy tests:
+# testkit.cfn_stack (CloudFormationLoader, load_template).
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 REQUIRED_PARAMETERS = {"GitHubOrg": "city-of-vancouver", "GitHubRepo": "vancouver-311"}
 
 
-class _Loader(yaml.SafeLoader):
+class CloudFormationLoader(yaml.SafeLoader):
     """CloudFormation's short tags: `!Sub x` becomes {"Fn::Sub": x}, `!Ref x` {"Ref": x}."""
 
 
@@ -50,11 +50,11 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     return {f"Fn::{suffix}": value}
 
 
-_Loader.add_multi_constructor("!", _construct_tag)
+CloudFormationLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(text: str) -> dict[str, Any]:
-    template = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    template = yaml.load(text, Loader=CloudFormationLoader)  # a SafeLoader subclass
     if not isinstance(template, dict):
         raise ValueError("the template is not a YAML mapping")
     return template
