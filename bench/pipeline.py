@@ -2,8 +2,9 @@
 
 The steps are those of ``make run`` after setup: the workbooks (``dap sample`` there; here
 the real CSV made into workbooks, or the synthetic extracts), ``dap load``, the dbt build
-(``make build`` where the Makefile has it, as ``make run`` does: ``dbt source freshness``
-and a build of what changed; else ``dbt build``), ``dap summary`` and ``dap report``.
+(``make build`` where the Makefile has it, as ``make run`` does: ``dap build``, which
+starts no dbt when nothing is new and otherwise runs ``dbt source freshness`` and a build of
+what changed; else ``dbt build``), ``dap summary`` and ``dap report``.
 Each runs with the venv's binaries from the repo root, with the documented profile
 (``profiles.yml.example``) and dbt's target and log folders under ``build/bench/``, so
 nothing of the developer's ``lake/``, ``target/`` or ``profiles.yml`` is used or touched.
@@ -95,8 +96,9 @@ def load_step(workbooks: Sequence[Path], lake: Path) -> list[str]:
 
 
 def make_build_available() -> bool:
-    """Whether ``make run`` builds through ``make build`` (dbt source freshness, then a
-    dbt build of what changed since the lake's last build) rather than a plain dbt build."""
+    """Whether ``make run`` builds through ``make build`` (``dap build``: nothing when
+    nothing is new, else dbt source freshness and a dbt build of what changed since the
+    lake's last build) rather than a plain dbt build."""
     makefile = REPO_ROOT / "Makefile"
     text = makefile.read_text() if makefile.is_file() else ""
     return shutil.which("make") is not None and re.search(r"^build:", text, re.M) is not None

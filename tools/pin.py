@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = {
     "run": ("dbt", "`make run`: the loader's runtime and dbt"),
     "athena-local": ("dbt,athena-local", "`make run-athena`/`make athena-local`: + the endpoint"),
-    "dev": ("dbt,athena-local,dev", "`make test`: + tests, linters and type stubs"),
+    "dev": ("dbt,athena-local,metrics,dev", "`make test`: + MetricFlow, tests, linters, stubs"),
 }
 
 

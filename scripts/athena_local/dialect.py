@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlglot
@@ -21,27 +20,11 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.tokenizer_core import Token, TokenType
 
+from athena_local import semantics
+from athena_local.errors import USER_ERROR_CATEGORY as USER_ERROR_CATEGORY  # noqa: PLC0414 - re-exported
+from athena_local.errors import AthenaQueryError as AthenaQueryError  # noqa: PLC0414 - re-exported
+from athena_local.errors import fail
 from athena_local.functions import TRINO_FUNCTIONS
-
-# Athena's error types (GetQueryExecution's Status.AthenaError.ErrorType).
-USER_ERROR_CATEGORY = 2
-_ERROR_TYPES = {
-    "SYNTAX_ERROR": 1000,
-    "FUNCTION_NOT_FOUND": 1006,
-    "COLUMN_NOT_FOUND": 1002,
-    "TABLE_NOT_FOUND": 1003,
-    "SCHEMA_NOT_FOUND": 1004,
-    "ALREADY_EXISTS": 1005,
-    "TYPE_MISMATCH": 1007,
-    "NOT_SUPPORTED": 1008,
-    "INVALID_CAST_ARGUMENT": 1009,
-    "DIVISION_BY_ZERO": 1010,
-    "HIVE_PATH_ALREADY_EXISTS": 1011,
-    "HIVE_COLUMN_ORDER_MISMATCH": 1012,
-    "HIVE_TOO_MANY_OPEN_PARTITIONS": 1013,
-    "INVALID_TABLE_PROPERTY": 1014,
-    "GENERIC_USER_ERROR": 1099,
-}
 
 # Words that may stand before "(" without being a function call.
 _NOT_FUNCTIONS = frozenset(
@@ -115,24 +98,6 @@ _INTEGER_TYPES = (
 _PARSER_FUNCTIONS = frozenset(sqlglot.Dialect.get_or_raise("athena").parser_class.FUNCTIONS)
 _DATE_UNITS = frozenset({"day", "week", "month", "quarter", "year"})
 Schema = dict[str, Any]  # {database: {table: {column: type}}}
-
-
-@dataclass
-class AthenaQueryError(Exception):
-    """A query Athena would fail, with Athena's error name and position."""
-
-    name: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}:{self.column}: " if self.line is not None else ""
-        return f"{self.name}: {where}{self.message}"
-
-    @property
-    def error_type(self) -> int:
-        return _ERROR_TYPES.get(self.name, _ERROR_TYPES["GENERIC_USER_ERROR"])
 
 
 def parse(sql: str) -> exp.Expr:
@@ -253,6 +218,10 @@ def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.E
 
 def _trino_functions(node: exp.Expr) -> exp.Expr:
     """Trino functions DuckDB lacks (sqlglot leaves them as they are), by their meaning."""
+    literal = semantics.decimal_literal(node)
+    if literal is not None:
+        # Typed before the types are annotated, so that VALUES columns carry them.
+        return literal
     if not isinstance(node, exp.Anonymous):
         return node
     name, args = node.name.lower(), node.expressions
@@ -273,6 +242,15 @@ _COMPARISONS: dict[type[exp.Expr], str] = {
     exp.GTE: ">=",
     exp.LT: "<",
     exp.LTE: "<=",
+}
+
+
+_ARITHMETIC: dict[type[exp.Expr], str] = {
+    exp.Add: "+",
+    exp.Sub: "-",
+    exp.Mul: "*",
+    exp.Div: "/",
+    exp.Mod: "%",
 }
 
 
@@ -306,7 +284,10 @@ def _check_operand_types(query: exp.Expr) -> None:
                 ("BETWEEN", node.this, node.args["low"]),
                 ("BETWEEN", node.this, node.args["high"]),
             ]
-        elif isinstance(node, exp.DPipe):
+        elif isinstance(node, exp.DPipe) and not any(
+            side.is_type(exp.DataType.Type.ARRAY) for side in (node.this, node.expression)
+        ):
+            # `array || element` is array concatenation, not text.
             for side in (node.this, node.expression):
                 kind = _kind(side)
                 if kind is not None and kind != "text":
@@ -316,6 +297,23 @@ def _check_operand_types(query: exp.Expr) -> None:
                         f"{_type_name(node.expression)}) for function concat. "
                         "Expected: concat(varchar)",
                     )
+        elif type(node) in _ARITHMETIC:
+            kinds = {_kind(node.this), _kind(node.expression)}
+            if "text" in kinds and None not in kinds and kinds != {"text"}:
+                raise AthenaQueryError(
+                    "TYPE_MISMATCH",
+                    f"Cannot apply operator: {_type_name(node.this)} {_ARITHMETIC[type(node)]} "
+                    f"{_type_name(node.expression)}",
+                )
+        elif (
+            isinstance(node, exp.If)
+            and not isinstance(node.parent, exp.Case)
+            and _kind(node.this) in ("text", "number", "time")
+        ):
+            raise AthenaQueryError(
+                "TYPE_MISMATCH",
+                f"IF condition must evaluate to a boolean: actual type {_type_name(node.this)}",
+            )
         for operator, left, right in pairs:
             kinds = {_kind(left), _kind(right)}
             if None not in kinds and len(kinds) > 1 and "text" in kinds:
@@ -334,13 +332,12 @@ def _integer_division(node: exp.Div) -> exp.Expr:
     and fails on a zero divisor (DuckDB would return NULL)."""
     wide = max(_INTEGER_TYPES.index(side.type.this) for side in (node.this, node.expression))
     zero = exp.EQ(this=node.expression.copy(), expression=exp.Literal.number(0))
-    fail = exp.Anonymous(this="error", expressions=[exp.Literal.string("Division by zero")])
-    divisor = exp.Case(ifs=[exp.If(this=zero, true=fail)], default=node.expression.copy())
-    # a - a % b is a multiple of b (DuckDB's % keeps the dividend's sign), so // is exact.
-    exact = exp.Sub(
-        this=node.this.copy(), expression=exp.Mod(this=node.this.copy(), expression=divisor)
-    )
-    quotient = exp.IntDiv(this=exp.Paren(this=exact), expression=divisor.copy())
+    failure = fail("DIVISION_BY_ZERO", "Division by zero")
+    divisor = exp.Case(ifs=[exp.If(this=zero, true=failure)], default=node.expression.copy())
+    # DuckDB's // on integers truncates toward zero, as Trino's / does. The divisor appears
+    # once: DuckDB hoists repeated subexpressions out of TRY, which would let the failure
+    # escape Trino's try().
+    quotient = exp.IntDiv(this=node.this.copy(), expression=divisor)
     return exp.cast(quotient, exp.DataType.build(_INTEGER_TYPES[wide].value))
 
 
@@ -352,6 +349,9 @@ def _integer_sum(node: exp.Expr) -> bool:
 
 def _athena_types(node: exp.Expr) -> exp.Expr:  # noqa: PLR0911 - one return per rule
     """Where DuckDB's result type differs from Trino's, compute Trino's."""
+    new = semantics.rewrite(node)
+    if new is not node:
+        return new
     if isinstance(node, exp.RegexpReplace) and isinstance(
         node.args.get("replacement"), exp.Literal
     ):

@@ -2,17 +2,21 @@
 
 Queries run on an in-memory DuckDB that holds only the tables the query reads, loaded
 from their S3 objects as Athena would read them (registered partitions only, Parquet by
-column name, CSV through OpenCSVSerde as strings). CTAS and INSERT write Parquet to S3 and
-register tables and partitions in Glue; the DDL dbt-athena sends changes Glue as Athena's
-DDL does. Anything Athena would refuse fails with Athena's error name.
+column name, CSV through OpenCSVSerde as strings, TEXTFILE through LazySimpleSerDe). CTAS
+writes Parquet to S3 and registers tables and partitions in Glue; INSERT (of a query or of
+VALUES) writes Parquet or text as the table is stored; the DDL dbt-athena sends changes
+Glue as Athena's DDL does; SHOW and EXPLAIN answer from Glue and the translation
+(:mod:`athena_local.utility`). Anything Athena would refuse fails with Athena's error name.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +29,6 @@ from sqlglot import exp
 
 from athena_local.billing import scanned_bytes
 from athena_local.dialect import (
-    AthenaQueryError,
     Schema,
     check_query,
     parse,
@@ -33,6 +36,7 @@ from athena_local.dialect import (
     to_duckdb,
     view_body,
 )
+from athena_local.errors import AthenaQueryError, runtime_error
 from athena_local.store import (
     PARQUET_STORAGE,
     TEXT_STORAGE,
@@ -40,11 +44,22 @@ from athena_local.store import (
     view_original_text,
     view_sql,
 )
-from athena_local.types import arrow_to_athena, arrow_to_hive, hive_to_duckdb
+from athena_local.types import arrow_to_athena, arrow_to_hive, format_rows, hive_to_duckdb
+from athena_local.utility import (
+    ExplainRequest,
+    Utility,
+    Word,
+    expand_table_functions,
+    explain_request,
+    hive_pattern,
+    utility_statement,
+    words,
+)
 from dap.schema import NULL_PARTITION, PARQUET_SERDE
 
 MAX_PARTITIONS_PER_WRITE = 100
 _OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
+_LAZY_SIMPLE_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 _TABLE_INPUT_KEYS = (
     "Name",
     "Description",
@@ -71,6 +86,15 @@ class Outcome:
     update_count: int = 0
     scanned_bytes: int = 0
     translated: str | None = None
+    # Whether GetQueryResults' first row repeats the column names: for queries (DML), and
+    # for EXPLAIN, whose plain-text result Athena starts with `Query Plan`.
+    header_row: bool | None = None
+
+    @property
+    def has_header_row(self) -> bool:
+        if self.header_row is not None:
+            return self.header_row
+        return self.statement_type == "DML"
 
 
 class Engine:
@@ -80,8 +104,12 @@ class Engine:
         self._warehouse = warehouse
 
     def execute(self, sql: str, database: str, query_id: str, output_location: str) -> Outcome:
-        statement = parse(sql)
         database = database.lower()
+        _check_statement_start(sql)
+        utility = utility_statement(sql)
+        if utility is not None:
+            return self._utility(utility, database)
+        statement = parse(sql)
         if isinstance(statement, exp.Create):
             return self._create(statement, sql, database, query_id, output_location)
         if isinstance(statement, exp.Drop):
@@ -92,9 +120,101 @@ class Engine:
             return self._insert(statement, sql, database, query_id)
         if isinstance(statement, exp.Query):
             return self._select(statement, sql, database)
+        name = statement.name if isinstance(statement, exp.Command) else statement.key
         raise AthenaQueryError(
-            "NOT_SUPPORTED", f"athena-local does not run {statement.key.upper()} statements"
+            "NOT_SUPPORTED", f"athena-local does not run {name.upper()} statements"
         )
+
+    # EXPLAIN, SHOW -----------------------------------------------------------------------
+
+    def _utility(self, utility: Utility, database: str) -> Outcome:
+        if utility.keyword == "explain":
+            return self._explain(explain_request(utility.rest), database)
+        if utility.keyword == "show":
+            return self._show(words(utility.rest), database)
+        raise AthenaQueryError(
+            "NOT_SUPPORTED", "athena-local does not run DESCRIBE: use SHOW COLUMNS"
+        )
+
+    def _explain(self, request: ExplainRequest, database: str) -> Outcome:
+        """The plan of the DuckDB translation (Athena shows Trino's: the text differs, the
+        statement is checked the same way), or `Valid` for TYPE VALIDATE."""
+        statement = parse(request.statement)
+        query: exp.Expr | None = statement
+        if isinstance(statement, exp.Create | exp.Insert):
+            query = statement.expression
+        if not isinstance(query, exp.Query):
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", "athena-local explains queries, CTAS and INSERT only"
+            )
+        check_query(request.statement, statement)
+        with _Workspace(self._warehouse) as workspace:
+            translated = workspace.prepare(query, database, measure=False)
+            if request.kind == "validate":
+                workspace.run(f"select * from ({translated}) as validated limit 0")  # noqa: S608 - translated by sqlglot
+                return Outcome(
+                    "UTILITY",
+                    "EXPLAIN",
+                    columns=[("Valid", "boolean")],
+                    rows=[["true"]],
+                    header_row=True,
+                )
+            plan = workspace.explain(translated)
+        return Outcome(
+            "UTILITY",
+            "EXPLAIN",
+            columns=[("Query Plan", "varchar")],
+            rows=[[line] for line in plan],
+            translated=translated,
+            header_row=True,
+        )
+
+    def _show(self, said: list[Word], database: str) -> Outcome:
+        what = said[0].text.lower() if said else ""
+        rest = said[1:]
+        if what == "columns":
+            db, name = _show_table(rest, database, in_clause=True)
+            table = self._table(db, name)
+            storage = table.get("StorageDescriptor", {})
+            names = [c["Name"] for c in storage.get("Columns", [])]
+            names += [k["Name"] for k in table.get("PartitionKeys", [])]
+            return _show_rows("SHOW_COLUMNS", "field", names)
+        if what == "partitions":
+            db, name = _show_table(rest, database, in_clause=False)
+            table = self._table(db, name)
+            keys = [k["Name"] for k in table.get("PartitionKeys", [])]
+            if not keys:
+                raise AthenaQueryError("GENERIC_USER_ERROR", f"Table {name} is not partitioned")
+            values = sorted(
+                _partition_folder(keys, p["Values"]) for p in self._warehouse.partitions(db, name)
+            )
+            return _show_rows("SHOW_PARTITIONS", "partition", values)
+        if what == "tables":
+            db = database
+            if len(rest) >= 2 and rest[0].text.lower() in ("in", "from"):
+                db, rest = rest[1].text.lower(), rest[2:]
+            self._require_database(db)
+            names = sorted(self._warehouse.table_names(db))
+            return _show_rows("SHOW_TABLES", "tab_name", _matching(names, rest))
+        if what in ("databases", "schemas"):
+            if rest and rest[0].text.lower() == "like":
+                rest = rest[1:]
+            names = sorted(self._warehouse.database_names())
+            return _show_rows("SHOW_DATABASES", "database_name", _matching(names, rest))
+        raise AthenaQueryError(
+            "NOT_SUPPORTED",
+            "athena-local runs SHOW COLUMNS, TABLES, DATABASES and PARTITIONS, "
+            f"not SHOW {what.upper()}",
+        )
+
+    def _table(self, db: str, name: str) -> dict[str, Any]:
+        table = self._warehouse.get_table(db, name)
+        if table is None:
+            self._require_database(db)
+            raise AthenaQueryError(
+                "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
+            )
+        return table
 
     # queries ---------------------------------------------------------------------------
 
@@ -107,7 +227,7 @@ class Engine:
                 "DML",
                 "SELECT",
                 columns=[(_column_label(name), arrow_to_athena(t)) for name, t in _fields(result)],
-                rows=_format_rows(result),
+                rows=format_rows(result),
                 scanned_bytes=workspace.scanned_bytes,
                 translated=translated,
             )
@@ -192,17 +312,29 @@ class Engine:
         columns = [_column_def(c) for c in schema_node.expressions]
         partition_keys = [_column_def(c) for c in props.get("partitioned_by_columns", [])]
         serde = props.get("serde", "")
+        file_format = props.get("format", "").lower()
         if serde == _OPEN_CSV_SERDE:
             storage: dict[str, Any] = {
                 **TEXT_STORAGE,
                 "SerdeInfo": {"SerializationLibrary": serde, "Parameters": {}},
             }
-        elif serde == PARQUET_SERDE or props.get("format", "").lower() == "parquet":
+        elif serde == PARQUET_SERDE or file_format == "parquet":
             storage = dict(PARQUET_STORAGE)
+        elif serde == _LAZY_SIMPLE_SERDE or (not serde and file_format in ("", "textfile")):
+            # Athena's default: TEXTFILE read by LazySimpleSerDe, fields split on \x01
+            # unless ROW FORMAT DELIMITED says otherwise.
+            storage = {
+                **TEXT_STORAGE,
+                "SerdeInfo": {
+                    "SerializationLibrary": _LAZY_SIMPLE_SERDE,
+                    "Parameters": _delimited_parameters(props.get("delimited", {})),
+                },
+            }
         else:
             raise AthenaQueryError(
                 "NOT_SUPPORTED",
-                "athena-local reads Parquet and OpenCSVSerde tables only",
+                "athena-local reads Parquet, TEXTFILE (LazySimpleSerDe) and OpenCSVSerde "
+                "tables only",
             )
         self._warehouse.create_table(
             db,
@@ -298,10 +430,14 @@ class Engine:
         if table.get("TableType") == "VIRTUAL_VIEW":
             raise AthenaQueryError("NOT_SUPPORTED", f"Inserting into view '{db}.{name}'")
         query = statement.expression
+        if isinstance(query, exp.Values):
+            # INSERT … VALUES is INSERT of the query that selects those rows.
+            query = exp.select("*").from_(query.copy())
         if not isinstance(query, exp.Query):
-            raise AthenaQueryError("SYNTAX_ERROR", "INSERT needs a query")
+            raise AthenaQueryError("SYNTAX_ERROR", "INSERT needs a query or VALUES")
         check_query(sql, statement)
         storage = table["StorageDescriptor"]
+        encode = _encoder(table, f"{db}.{name}")
         keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
         target_columns = [(c["Name"].lower(), c["Type"]) for c in storage["Columns"]] + [
             (k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])
@@ -312,7 +448,7 @@ class Engine:
             scanned = workspace.scanned_bytes
         compression = str(table.get("Parameters", {}).get("parquet.compression", "gzip")).lower()
         location = storage["Location"]
-        written = self._write_files(result, location, keys, query_id, compression)
+        written = self._write_files(result, location, keys, query_id, compression, encode)
         existing = {tuple(p["Values"]) for p in self._warehouse.partitions(db, name)}
         self._register_partitions(
             db, name, storage, location, keys, [w for w in written if tuple(w) not in existing]
@@ -433,12 +569,15 @@ class Engine:
         partitioned_by: list[str],
         query_id: str,
         compression: str,
+        encode: Callable[[pa.Table, str], bytes] | None = None,
     ) -> list[list[str]]:
-        """Write Parquet under location (one file per partition); return partition values."""
+        """Write files (Parquet unless ``encode`` says otherwise) under location, one per
+        partition; return partition values."""
+        encode = encode or _parquet
         base = location.rstrip("/")
         if not partitioned_by:
             if result.num_rows:
-                self._warehouse.write(f"{base}/{query_id}_00000", _parquet(result, compression))
+                self._warehouse.write(f"{base}/{query_id}_00000", encode(result, compression))
             return []
         groups: dict[tuple[str, ...], list[int]] = {}
         values = [result.column(key).to_pylist() for key in partitioned_by]
@@ -454,7 +593,7 @@ class Engine:
         for key, indices in groups.items():
             folder = _partition_folder(partitioned_by, key)
             part = data.take(pa.array(indices, type=pa.int64()))
-            self._warehouse.write(f"{base}/{folder}/{query_id}_00000", _parquet(part, compression))
+            self._warehouse.write(f"{base}/{folder}/{query_id}_00000", encode(part, compression))
         return [list(key) for key in groups]
 
     def _register_partitions(
@@ -507,10 +646,19 @@ class _Workspace:
     def prepare(self, query: exp.Expr, database: str, *, measure: bool = True) -> str:
         """Load what the query reads; return it translated to DuckDB. ``measure``: count
         the bytes Athena would scan for it (:mod:`athena_local.billing`)."""
+        query = expand_table_functions(query.copy())
         self._load(referenced_tables(query, database), ())
         if measure:
             self.scanned_bytes = scanned_bytes(query, database, self._warehouse)
         return to_duckdb(query, self._schema, database)
+
+    def explain(self, sql: str) -> list[str]:
+        """DuckDB's plan of a translated query, line by line."""
+        try:
+            rows = self._connection.execute(f"explain {sql}").fetchall()
+        except duckdb.Error as error:
+            raise _runtime_error(error) from error
+        return [line for _, plan in rows for line in str(plan).splitlines() if line.strip()]
 
     def run(self, sql: str) -> pa.Table:
         try:
@@ -565,7 +713,7 @@ class _Workspace:
             columns = [(c["Name"].lower(), c["Type"]) for c in storage.get("Columns", [])]
             keys = [(k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])]
             if table.get("TableType") == "VIRTUAL_VIEW":
-                query = parse(view_sql(table))
+                query = expand_table_functions(parse(view_sql(table)))
                 self._load(referenced_tables(query, db), (*within, (db, name)))
                 translated = to_duckdb(query, self._schema, db)
                 self._connection.execute(f"create view {_quote(db)}.{_quote(name)} as {translated}")
@@ -605,6 +753,14 @@ class _Workspace:
                     incoming = _read_csv(data, [c for c, _ in columns], skip)
                 elif serde == PARQUET_SERDE:
                     incoming = _read_parquet(data, stored.key)
+                elif serde == _LAZY_SIMPLE_SERDE:
+                    parameters = storage.get("SerdeInfo", {}).get("Parameters", {})
+                    incoming = _read_text(data, [c for c, _ in columns], parameters, skip)
+                    # LazySimpleSerDe reads a value it cannot convert as NULL.
+                    self._insert_arrow(
+                        db, name, typed, incoming, partition, stored.key, lenient=True
+                    )
+                    continue
                 else:
                     raise AthenaQueryError(
                         "NOT_SUPPORTED", f"athena-local cannot read '{db}.{name}' (SerDe {serde})"
@@ -619,8 +775,11 @@ class _Workspace:
         incoming: pa.Table,
         partition: dict[str, str],
         key: str,
+        *,
+        lenient: bool = False,
     ) -> None:
         present = {n.lower(): n for n in incoming.column_names}
+        convert = "try_cast" if lenient else "cast"
         select = []
         for column, duck in typed:
             if column in partition:
@@ -630,7 +789,7 @@ class _Workspace:
                 )
                 select.append(f"cast({literal} as {duck})")
             elif column in present:
-                select.append(f"cast(incoming.{_quote(present[column])} as {duck})")
+                select.append(f"{convert}(incoming.{_quote(present[column])} as {duck})")
             else:
                 select.append(f"cast(null as {duck})")
         self._connection.register("incoming", incoming)
@@ -645,6 +804,103 @@ class _Workspace:
             ) from error
         finally:
             self._connection.unregister("incoming")
+
+
+# The words a statement may begin with (Trino's grammar, and Athena's Hive DDL).
+_STATEMENT_STARTS = (
+    "ALTER",
+    "ANALYZE",
+    "CALL",
+    "COMMENT",
+    "COMMIT",
+    "CREATE",
+    "DEALLOCATE",
+    "DELETE",
+    "DENY",
+    "DESC",
+    "DESCRIBE",
+    "DROP",
+    "EXECUTE",
+    "EXPLAIN",
+    "GRANT",
+    "INSERT",
+    "MERGE",
+    "MSCK",
+    "OPTIMIZE",
+    "PREPARE",
+    "REFRESH",
+    "RESET",
+    "REVOKE",
+    "ROLLBACK",
+    "SET",
+    "SHOW",
+    "START",
+    "TRUNCATE",
+    "UNLOAD",
+    "UPDATE",
+    "USE",
+    "VACUUM",
+)
+_QUERY_STARTS = ("SELECT", "WITH", "VALUES", "TABLE", "(")
+_FIRST_WORD = re.compile(
+    r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?P<word>[A-Za-z_][\w$]*|\S)", re.DOTALL
+)
+
+
+def _check_statement_start(sql: str) -> None:
+    """Text that does not begin as a statement fails as Athena fails it (sqlglot would
+    read `THIS IS NOT SQL` as an expression)."""
+    match = _FIRST_WORD.match(sql)
+    if match is None:
+        raise AthenaQueryError("SYNTAX_ERROR", "mismatched input '<EOF>'", 1, 1)
+    word = match.group("word")
+    if word.upper() in _STATEMENT_STARTS or word.upper() in _QUERY_STARTS:
+        return
+    before = sql[: match.start("word")]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    expected = ", ".join(
+        f"'{w}'" for w in _STATEMENT_STARTS if w not in ("MSCK", "OPTIMIZE", "UNLOAD", "VACUUM")
+    )
+    raise AthenaQueryError(
+        "SYNTAX_ERROR", f"mismatched input '{word}'. Expecting: {expected}, <query>", line, column
+    )
+
+
+def _show_table(said: list[Word], database: str, *, in_clause: bool) -> tuple[str, str]:
+    """The table of `SHOW COLUMNS {FROM|IN} [db.]table [{FROM|IN} db]` (in_clause) or of
+    `SHOW PARTITIONS [db.]table`."""
+    if in_clause:
+        if not said or said[0].text.lower() not in ("from", "in"):
+            raise AthenaQueryError("SYNTAX_ERROR", "SHOW COLUMNS needs FROM or IN a table")
+        said = said[1:]
+    names = [w.text.lower() for w in said if w.text != "."]
+    dots = [w for w in said if w.text == "."]
+    if len(names) == 1 and not dots:
+        return database, names[0]
+    if len(names) == 2 and len(dots) == 1:
+        return names[0], names[1]
+    if in_clause and len(names) == 3 and not dots and names[1] in ("from", "in"):
+        return names[2], names[0]
+    raise AthenaQueryError("SYNTAX_ERROR", f"mismatched input '{' '.join(w.text for w in said)}'")
+
+
+def _matching(names: list[str], said: list[Word]) -> list[str]:
+    """names that match SHOW's optional 'pattern'."""
+    if not said:
+        return names
+    if len(said) != 1 or said[0].kind != "string":
+        raise AthenaQueryError("SYNTAX_ERROR", f"mismatched input '{said[0].text}'")
+    pattern = hive_pattern(said[0].text)
+    return [n for n in names if pattern.fullmatch(n)]
+
+
+def _show_rows(substatement: str, column: str, values: list[str]) -> Outcome:
+    """A SHOW result as Athena returns Hive DDL output: a utility statement, one string
+    column, no header row."""
+    return Outcome(
+        "UTILITY", substatement, columns=[(column, "string")], rows=[[v] for v in values]
+    )
 
 
 def _alter_columns(action: exp.Expr, columns: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -709,6 +965,113 @@ def _read_csv(data: bytes, columns: list[str], skip: int) -> pa.Table:
     return pa.table(
         {c: pa.array(v, type=pa.string()) for c, v in zip(columns, values, strict=True)}
     )
+
+
+# Hive's ROW FORMAT DELIMITED clauses, as LazySimpleSerDe's parameters name them.
+_DELIMITED_PARAMETERS = {
+    "fields": "field.delim",
+    "escaped": "escape.delim",
+    "collection_items": "colelction.delim",  # sic: Hive's own spelling
+    "map_keys": "mapkey.delim",
+    "lines": "line.delim",
+    "null": "serialization.null.format",
+}
+
+
+def _delimited_parameters(delimited: dict[str, str]) -> dict[str, str]:
+    parameters = {
+        _DELIMITED_PARAMETERS[k]: v for k, v in delimited.items() if k in _DELIMITED_PARAMETERS
+    }
+    parameters["serialization.format"] = parameters.get("field.delim", "1")
+    return parameters
+
+
+def _text_settings(parameters: dict[str, str]) -> tuple[str, str, str | None]:
+    """(field delimiter, null text, escape character) of a LazySimpleSerDe table."""
+    delimiter = parameters.get("field.delim") or "\x01"
+    return (
+        delimiter,
+        parameters.get("serialization.null.format", "\\N"),
+        parameters.get("escape.delim"),
+    )
+
+
+def _read_text(data: bytes, columns: list[str], parameters: dict[str, str], skip: int) -> pa.Table:
+    """A TEXTFILE object as LazySimpleSerDe splits it: lines, then fields; the null text
+    (\\N) is NULL, missing trailing fields are NULL, extra fields are ignored."""
+    if data[:2] == b"\x1f\x8b":  # gzip, as Athena writes text by default
+        data = gzip.decompress(data)
+    delimiter, null, escape = _text_settings(parameters)
+    lines = data.decode("utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    rows = [_split_text(line.removesuffix("\r"), delimiter, escape) for line in lines[skip:]]
+    values = [
+        [row[i] if i < len(row) and row[i] != null else None for row in rows]
+        for i in range(len(columns))
+    ]
+    return pa.table(
+        {c: pa.array(v, type=pa.string()) for c, v in zip(columns, values, strict=True)}
+    )
+
+
+def _split_text(line: str, delimiter: str, escape: str | None) -> list[str]:
+    if not escape:
+        return line.split(delimiter)
+    fields, current, index = [], [], 0
+    while index < len(line):
+        char = line[index]
+        if char == escape and index + 1 < len(line):
+            current.append(line[index + 1])
+            index += 2
+            continue
+        if line.startswith(delimiter, index):
+            fields.append("".join(current))
+            current = []
+            index += len(delimiter)
+            continue
+        current.append(char)
+        index += 1
+    fields.append("".join(current))
+    return fields
+
+
+def _encoder(table: dict[str, Any], name: str) -> Callable[[pa.Table, str], bytes]:
+    """How INSERT writes a table's files: Parquet, or text for a TEXTFILE table."""
+    serde = table["StorageDescriptor"].get("SerdeInfo", {}).get("SerializationLibrary", "")
+    if serde == PARQUET_SERDE:
+        return _parquet
+    if serde == _LAZY_SIMPLE_SERDE:
+        parameters = table["StorageDescriptor"]["SerdeInfo"].get("Parameters", {})
+        return lambda rows, _compression: _text(rows, parameters)
+    raise AthenaQueryError(
+        "NOT_SUPPORTED", f"athena-local inserts into Parquet and TEXTFILE tables only, not '{name}'"
+    )
+
+
+def _text(table: pa.Table, parameters: dict[str, str]) -> bytes:
+    """Rows as LazySimpleSerDe writes them (uncompressed), values printed as Athena prints
+    them."""
+    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise AthenaQueryError(
+            "NOT_SUPPORTED",
+            f"athena-local writes scalar columns only to TEXTFILE tables, not '{nested[0]}'",
+        )
+    delimiter, null, escape = _text_settings(parameters)
+    lines = []
+    for row in format_rows(table):
+        fields = [null if text is None else _escaped(text, delimiter, escape) for text in row]
+        lines.append(delimiter.join(fields) + "\n")
+    return "".join(lines).encode("utf-8")
+
+
+def _escaped(text: str, delimiter: str, escape: str | None) -> str:
+    if not escape:
+        return text  # as Hive: without escape.delim a delimiter in a value splits it
+    for char in (escape, delimiter, "\n"):  # the escape character itself first
+        text = text.replace(char, escape + char)
+    return text
 
 
 def _parquet(table: pa.Table, compression: str) -> bytes:
@@ -781,6 +1144,12 @@ def _properties(statement: exp.Create) -> dict[str, Any]:  # noqa: PLR0912
             found["location"] = _literal(prop.this)
         elif isinstance(prop, exp.RowFormatSerdeProperty):
             found["serde"] = _literal(prop.this)
+        elif isinstance(prop, exp.RowFormatDelimitedProperty):
+            found["delimited"] = {
+                key: _literal(value)
+                for key, value in prop.args.items()
+                if isinstance(value, exp.Literal)
+            }
         elif isinstance(prop, exp.FileFormatProperty):
             found["format"] = _literal(prop.this).lower()
         elif isinstance(prop, exp.PartitionedByProperty):
@@ -891,14 +1260,4 @@ def _literal(node: exp.Expr | None) -> str:
 
 
 def _runtime_error(error: duckdb.Error) -> AthenaQueryError:
-    text = str(error).splitlines()[0]
-    if isinstance(error, duckdb.ConversionException):
-        return AthenaQueryError("INVALID_CAST_ARGUMENT", text)
-    if isinstance(error, duckdb.BinderException):
-        return AthenaQueryError("SYNTAX_ERROR", text)
-    if isinstance(error, duckdb.CatalogException):
-        # A Trino function sqlglot passes through as it is and DuckDB lacks.
-        return AthenaQueryError("NOT_SUPPORTED", f"athena-local cannot run this yet: {text}")
-    if "division by zero" in text.lower():
-        return AthenaQueryError("DIVISION_BY_ZERO", "Division by zero")
-    return AthenaQueryError("GENERIC_INTERNAL_ERROR", text)
+    return runtime_error(error)

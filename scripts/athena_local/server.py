@@ -29,8 +29,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from athena_local.dialect import USER_ERROR_CATEGORY, AthenaQueryError
 from athena_local.engine import Engine, Outcome
+from athena_local.errors import USER_ERROR_CATEGORY, AthenaQueryError
 from athena_local.store import Warehouse
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ class AthenaLocalApp:
             raise _InvalidRequestError(f"Query has not yet finished. Current state: {record.state}")
         outcome = record.outcome
         rows: list[list[str | None]] = list(outcome.rows)
-        if outcome.columns and outcome.statement_type == "DML":
+        if outcome.columns and outcome.has_header_row:
             rows.insert(0, [name for name, _ in outcome.columns])
         next_token = str(body.get("NextToken") or "0")
         if not next_token.isdigit():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from athena_local.dialect import AthenaQueryError
+from athena_local.errors import AthenaQueryError
 from dap.schema import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE
 
 if TYPE_CHECKING:
@@ -66,6 +66,12 @@ class Warehouse:
         except self._glue.exceptions.EntityNotFoundException:
             return False
         return True
+
+    def database_names(self) -> list[str]:
+        names: list[str] = []
+        for page in self._glue.get_paginator("get_databases").paginate():
+            names.extend(database["Name"] for database in page["DatabaseList"])
+        return names
 
     def create_database(self, database: str, location: str | None) -> None:
         database_input: dict[str, Any] = {"Name": database}

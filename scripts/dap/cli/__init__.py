@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dap import __version__, settings
 from dap.cli import (
     athena_local,
+    build,
     cost,
     docs_coverage,
     extracts,
@@ -41,6 +42,7 @@ COMMANDS = (
     repair,
     metrics,
     cost,
+    build,
     pipeline,
     summary,
     report,
@@ -59,8 +61,9 @@ def build_parser(config: settings.Settings | None = None) -> argparse.ArgumentPa
             "into the lake, where dbt picks them up. `dap COMMAND --help` explains each."
         ),
         epilog=(
-            "Typical use: dap fetch --out downloads && dap load downloads/*.xlsx && dbt build "
-            "&& dap report.\n\n" + settings.describe()
+            "Typical use: dap fetch --out downloads && dap load downloads/*.xlsx && dap build "
+            "&& dap report (dap build starts dbt only when something is new).\n\n"
+            + settings.describe()
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

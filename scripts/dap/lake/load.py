@@ -44,8 +44,10 @@ import contextlib
 import hashlib
 import io
 import json
+import multiprocessing
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,7 +73,13 @@ from dap.lake.extracts import (
     supersede_events,
     trace_refusal,
 )
-from dap.lake.integrity._register import RawObject, ensure_register, register_bytes, register_key
+from dap.lake.integrity._register import (
+    RawObject,
+    ensure_register,
+    fingerprint,
+    register_bytes,
+    register_key,
+)
 from dap.lake.storage import LANDING, MANIFESTS, RAW, Lake
 from dap.schema import DATASET, NULL_PARTITION, PARTITION_COLUMN, RAW_SCHEMA
 
@@ -193,6 +201,7 @@ def load_workbooks(
     unchanged: list[tuple[int, Path, str, bytes]] = []  # their landing copies are checked
     total = len(paths)
 
+    to_parse: list[tuple[int, Path, str, bytes]] = []
     for number, path in enumerate(paths, start=1):
         data = _read(path)
         sha256 = hashlib.sha256(data).hexdigest()
@@ -202,8 +211,12 @@ def load_workbooks(
             unchanged.append((number, path, sha256, data))
             continue
         seen.add(sha256)
+        to_parse.append((number, path, sha256, data))
+
+    for (number, path, sha256, data), in_worker in _parsed_in_order(to_parse, pii):
         try:
-            parsed = parse_file(path.name, data, pii=pii)  # workbook, CSV or Parquet, by content
+            # Not parsed in a worker, or failed there: parsed here, to meet the error itself.
+            parsed = in_worker or parse_file(path.name, data, pii=pii)
         except DapError as exc:  # refused: its trace is written, and nothing else
             trace_refusal(
                 lake,
@@ -218,13 +231,7 @@ def load_workbooks(
                 progress=progress,
             )
             raise
-        sheets = ", ".join(f"{s.name!r} {s.rows:,} rows" for s in parsed.sheets)
-        masked = (
-            f"; personal data masked in {len(parsed.pii_findings)} cell(s)"
-            if parsed.pii_findings
-            else ""
-        )
-        progress(f"[{number}/{total}] {path.name}: checked ({sheets}){masked}")
+        progress(f"[{number}/{total}] {path.name}: checked ({_checked_words(parsed)})")
         pending.append((number, path, sha256, data, parsed))
 
     if catalog is not None:
@@ -262,6 +269,56 @@ def load_workbooks(
     summary.audit_key = audit.write(lake, clock())
     progress(f"audit record: {summary.audit_key}")
     return summary
+
+
+def _checked_words(parsed: ParsedWorkbook) -> str:
+    sheets = ", ".join(f"{s.name!r} {s.rows:,} rows" for s in parsed.sheets)
+    if parsed.pii_findings:
+        return f"{sheets}; personal data masked in {len(parsed.pii_findings)} cell(s)"
+    return sheets
+
+
+PARSE_PROCESSES = 2
+"""Workbooks checked at once when a load has several: the machines have two cores, and the
+cell-by-cell read is Python, which one process runs on one core."""
+PARALLEL_PARSE_MIN_BYTES = 64 << 10
+"""Below this many bytes to check in all, starting worker processes costs more than it
+saves."""
+
+
+def _parsed_in_order(
+    files: Sequence[tuple[int, Path, str, bytes]], pii: PiiPolicy
+) -> Iterator[tuple[tuple[int, Path, str, bytes], ParsedWorkbook | None]]:
+    """Each file with its parsed workbook, in the order given. Several files are parsed
+    in :data:`PARSE_PROCESSES` worker processes; a file whose parse fails there comes back
+    with None, for the caller to parse again in this process and meet the error itself (an
+    error names the file, sheet and row, and is raised here, not pickled from a worker).
+    One file, or a few small ones, come back with None: parsed by the caller."""
+    if len(files) < 2 or sum(len(f[3]) for f in files) < PARALLEL_PARSE_MIN_BYTES:
+        for item in files:
+            yield item, None
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=PARSE_PROCESSES, mp_context=context) as pool:
+        futures = [pool.submit(_parse_in_worker, f[1].name, f[3], pii) for f in files]
+        try:
+            for item, future in zip(files, futures, strict=True):
+                try:
+                    parsed = future.result()
+                except Exception:
+                    parsed = None
+                yield item, parsed
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _parse_in_worker(name: str, data: bytes, pii: PiiPolicy) -> ParsedWorkbook | None:
+    try:
+        return parse_file(name, data, pii=pii)
+    except DapError:
+        return None
 
 
 def _supersede(
@@ -441,11 +498,11 @@ def build_raw_objects(
 ) -> list[RawObject]:
     """The workbook's raw Parquet files, one per year, as bytes: the same workbook with the
     same ``ingested_at`` gives the same bytes (``dap repair`` relies on it)."""
-    objects: list[RawObject] = []
     rows = parsed.rows
-    for year, typed in parsed.by_year(sha256):
-        if dates is not None:
-            dates.include(typed)
+    parts = parsed.by_year(sha256)
+    if dates is not None:
+        parts = _including(parts, dates)
+    def build(year: int | None, typed: pa.Table) -> RawObject:
         part = (
             typed.append_column(
                 pa.field("ingested_at", pa.timestamp("ms"), nullable=False),
@@ -458,17 +515,28 @@ def build_raw_objects(
             .cast(RAW_SCHEMA)
         )
         data = _parquet_bytes(part)
-        objects.append(
-            RawObject(
-                key=f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet",
-                partition=_partition_name(year),
-                partition_value=_partition_value(year),
-                data=data,
-                table=part,
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
+        return RawObject(
+            key=f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet",
+            partition=_partition_name(year),
+            partition_value=_partition_value(year),
+            data=data,
+            rows=part.num_rows,
+            fingerprint=fingerprint(part),
+            sha256=hashlib.sha256(data).hexdigest(),
         )
-    return objects
+
+    # A year at a time: its rows are gathered, encoded and hashed, then dropped (only its
+    # bytes and fingerprint are kept). (Encoding two years on two threads was measured no
+    # faster: the work between pyarrow's calls holds the interpreter lock.)
+    return [build(year, typed) for year, typed in parts]
+
+
+def _including(
+    parts: Iterator[tuple[int | None, pa.Table]], dates: DateSpan
+) -> Iterator[tuple[int | None, pa.Table]]:
+    for year, typed in parts:
+        dates.include(typed)
+        yield year, typed
 
 
 def _integrity(

@@ -26,6 +26,9 @@ REPORT_TABLES = (
     "trusted.fct_calls_handled_yearly",
     "trusted.fct_calls_handled_monthly",
     "trusted.fct_contact_centre_daily",
+    "trusted.fct_contact_centre_weekday_profile",
+    "trusted.fct_contact_centre_strain_days",
+    "trusted.fct_contact_centre_volume_response_yearly",
     "curated.quarantine_daily_metrics",
     "curated.conflicts_daily_metrics",
 )

@@ -1,11 +1,11 @@
-"""What the last successful ``dbt build`` of a lake read, so that ``dap pipeline`` can tell
-"nothing new" without starting dbt.
+"""What the last successful ``dbt build`` of a lake read, so that ``dap pipeline`` and
+``dap build`` can tell "nothing new" without starting dbt.
 
 A build's inputs are the extracts the lake holds (the sha256 of every manifest under
 ``_manifests/``), the events that change what the marts show (landed, masked, superseded,
 retracted and restored: ``unchanged`` and ``refused`` only add to the load log, which the
 next real build catches up on) and the dbt project itself (a sha256 over
-``dbt_project.yml``, ``packages.yml``, ``models/``, ``macros/``, ``seeds/``,
+``dbt_project.yml``, ``packages.yml``, ``.dbtignore``, ``models/``, ``macros/``, ``seeds/``,
 ``snapshots/``, ``analyses/`` and the SQL tests under ``tests/``, never ``profiles.yml``).
 They are kept, with the dbt target and the places the build's report was published to, in
 one small JSON object, :data:`STATE_KEY`, written only after a build succeeded (and again
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 STATE_KEY = f"{AUDIT}/pipeline/last_build.json"
 BUILD_EVENTS = (LANDED, MASKED, SUPERSEDED, RETRACTED, RESTORED)
 """The events that change what a build makes of the lake."""
-PROJECT_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml")
+PROJECT_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml", ".dbtignore")
+"""``.dbtignore`` too: it changes which files dbt reads."""
 PROJECT_FOLDERS = ("models", "macros", "seeds", "snapshots", "analyses")
 SQL_TEST_FOLDER = "tests"
 """Only its ``.sql`` files: ``tests/python`` is pytest's, not dbt's."""
@@ -136,15 +137,12 @@ def project_sha256(root: Path) -> str:
 
 
 def _project_files(root: Path) -> list[Path]:
-    files = [root / name for name in PROJECT_FILES if (root / name).is_file()]
-    for folder in PROJECT_FOLDERS:
-        files += [p for p in (root / folder).rglob("*") if p.is_file()]
+    files = [p for folder in PROJECT_FOLDERS for p in (root / folder).rglob("*") if p.is_file()]
     tests = root / SQL_TEST_FOLDER
     files += [p for p in tests.rglob("*.sql") if "python" not in p.relative_to(tests).parts]
-    return sorted(
-        (p for p in files if "__pycache__" not in p.parts and not p.name.startswith(".")),
-        key=lambda p: p.relative_to(root).as_posix(),
-    )
+    files = [p for p in files if "__pycache__" not in p.parts and not p.name.startswith(".")]
+    files += [root / name for name in PROJECT_FILES if (root / name).is_file()]
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
 def lake_inputs(lake: Lake, target: str, project: str) -> BuildInputs:
@@ -159,6 +157,35 @@ def lake_inputs(lake: Lake, target: str, project: str) -> BuildInputs:
         {f"{e.event_id}:{e.file_number}" for e in read_events(lake) if e.event_type in BUILD_EVENTS}
     )
     return BuildInputs(target, tuple(extracts), tuple(events), project)
+
+
+def build_reasons(inputs: BuildInputs, last: BuildState | None, lake_uri: str) -> list[str]:
+    """Why a build is needed now, in words; empty when the lake, the dbt project and the
+    target are as the last successful build read them and its warehouse is still there."""
+    reasons = inputs.changes_since(last)
+    if not reasons and last is not None and warehouse_missing(lake_uri, last.adapter):
+        reasons.append("the local warehouse is missing")
+    return reasons
+
+
+def warehouse_missing(lake_uri: str, adapter: str) -> bool:
+    """A DuckDB build of a local lake wrote ``LAKE/warehouse.duckdb``: without it the marts
+    are gone whatever the inputs say. Athena's tables cannot be seen from here."""
+    from dap.publish._warehouse import WAREHOUSE_FILE  # noqa: PLC0415
+
+    if adapter != "duckdb" or "://" in lake_uri:
+        return False
+    return not (Path(lake_uri) / WAREHOUSE_FILE).is_file()
+
+
+def manifest_adapter(manifest: Path) -> str | None:
+    """dbt's adapter (duckdb, athena) as a build's ``manifest.json`` names it."""
+    try:
+        metadata: dict[str, Any] = json.loads(manifest.read_text())["metadata"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    adapter = metadata.get("adapter_type")
+    return str(adapter) if adapter else None
 
 
 def read_state(lake: Lake) -> BuildState | None:

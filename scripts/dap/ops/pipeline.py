@@ -32,13 +32,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dap.errors import DapError
 from dap.ops._build_state import (
     BuildInputs,
     BuildState,
+    build_reasons,
     lake_inputs,
+    manifest_adapter,
     project_sha256,
     read_state,
     write_state,
@@ -236,9 +238,7 @@ def run_pipeline(
         progress("[3/5] comparing the lake with the last build")
         inputs = lake_inputs(lake, config.dbt_target, project)
         last = read_state(lake)
-        reasons = inputs.changes_since(last)
-        if not reasons and last is not None and _warehouse_missing(config, last):
-            reasons.append("the local warehouse is missing")
+        reasons = build_reasons(inputs, last, config.lake_uri)
         if not reasons and last is not None and config.publish_uri in last.published_to:
             result.nothing_new = True
             result.notes.append(
@@ -260,14 +260,6 @@ def run_pipeline(
         write_state(lake, state.published(config.publish_uri))
     _load_metrics(session, lake, result, on_s3)
     return result
-
-
-def _warehouse_missing(config: PipelineConfig, last: BuildState) -> bool:
-    from dap.publish._warehouse import WAREHOUSE_FILE  # noqa: PLC0415
-
-    if last.adapter != "duckdb" or "://" in config.lake_uri:
-        return False
-    return not (Path(config.lake_uri) / WAREHOUSE_FILE).is_file()
 
 
 def _target_path(config: PipelineConfig) -> Path:
@@ -294,7 +286,7 @@ def _build(
     status = run_dbt([*config.dbt_command, "build"], config.project_dir, config.dbt_env)
     elapsed = (now() - started).total_seconds()
     counts = _counts(run_results)
-    adapter = _adapter(target / "manifest.json") or config.dbt_target
+    adapter = manifest_adapter(target / "manifest.json") or config.dbt_target
     result.build = BuildOutcome(reasons, counts, adapter, elapsed)
     if on_s3 and session is not None and run_results.is_file():
         from dap.ops.metrics import from_run_results  # noqa: PLC0415
@@ -324,15 +316,6 @@ def _counts(run_results: Path) -> dict[str, int]:
         status = str(node.get("status"))
         counts[status] = counts.get(status, 0) + 1
     return counts
-
-
-def _adapter(manifest: Path) -> str | None:
-    try:
-        metadata: dict[str, Any] = json.loads(manifest.read_text())["metadata"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    adapter = metadata.get("adapter_type")
-    return str(adapter) if adapter else None
 
 
 def _render(

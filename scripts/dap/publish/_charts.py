@@ -230,3 +230,85 @@ def trend_line(
             Label(coords[-1][0], height - 8, points[-1][0], "end"),
         ),
     )
+
+
+# Scatter plots ------------------------------------------------------------------------
+
+_SCATTER_WIDTH = 320
+_SCATTER_HEIGHT = 250
+_SCATTER_TOP = 26  # the y axis' name above the plot
+_SCATTER_BOTTOM = 44  # the x ticks, and the x axis' name under them
+
+Axis = tuple[float, float, list[float]]
+"""(low, high, ticks), as :func:`value_axis` gives them."""
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """One dot per (x, y), on axes given by the caller (shared between small multiples,
+    so that panels side by side compare). Unlike a bar or a line's point, a dot carries
+    no ``<title>``: a year has hundreds; the figures behind the chart are in words beside
+    it (its text alternative) and in a table."""
+
+    name: str
+    """The chart's ``data-chart``, and its title's id (``<name>-title``)."""
+    title: str
+    dots: tuple[tuple[float, float], ...]
+    """Where each dot goes, in the drawing's coordinates."""
+    x_ticks: tuple[Label, ...]
+    y_ticks: tuple[Tick, ...]
+    x_grid: tuple[float, ...]
+    x_name: Label
+    y_name: Label
+    axis_start: float
+    axis_end: float
+    baseline: float
+    top: float
+    width: int = _SCATTER_WIDTH
+    height: int = _SCATTER_HEIGHT
+
+
+def scatter(
+    name: str,
+    title: str,
+    points: list[tuple[float, float]],
+    x_axis: Axis,
+    y_axis: Axis,
+    *,
+    x_label: str = "calls offered",
+    y_label: str = "service level",
+    y_unit: str = "%",
+) -> Scatter:
+    """Calls offered across, service level (%) up, by default."""
+    x_low, x_high, x_ticks = x_axis
+    y_low, y_high, y_ticks = y_axis
+    baseline = float(_SCATTER_HEIGHT - _SCATTER_BOTTOM)
+    texts = [_tick_text(t, y_unit) for t in y_ticks]
+    left = 12 + max(_text_width(t, _TICK_SIZE) for t in texts)
+    right = _SCATTER_WIDTH - 8 - _text_width(f"{x_ticks[-1]:,.0f}", _TICK_SIZE) / 2
+    x_span = (x_high - x_low) or 1.0
+    y_span = (y_high - y_low) or 1.0
+
+    def x_at(value: float) -> float:
+        return left + (value - x_low) / x_span * (right - left)
+
+    def y_at(value: float) -> float:
+        return baseline - (value - y_low) / y_span * (baseline - _SCATTER_TOP)
+
+    return Scatter(
+        name=name,
+        title=title,
+        dots=tuple((x_at(x), y_at(y)) for x, y in points),
+        x_ticks=tuple(Label(x_at(t), baseline + 17, f"{t:,.0f}", "middle") for t in x_ticks),
+        y_ticks=tuple(
+            Tick(y_at(t), Label(left - 6, y_at(t) + 4, text, "end"))
+            for t, text in zip(y_ticks, texts, strict=True)
+        ),
+        x_grid=tuple(x_at(t) for t in x_ticks),
+        x_name=Label((left + right) / 2, _SCATTER_HEIGHT - 6, x_label, "middle"),
+        y_name=Label(left - 6, _SCATTER_TOP - 12, y_label, "start"),
+        axis_start=left,
+        axis_end=right,
+        baseline=baseline,
+        top=_SCATTER_TOP,
+    )

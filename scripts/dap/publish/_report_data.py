@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dap.errors import DapError
+from dap.publish._planning import Planning, read_planning
 from dap.publish._warehouse import TO_BUILD, WAREHOUSE_FILE, Year, connect
 
 DAILY_COLUMNS = (
@@ -212,6 +213,8 @@ class ReportData:
     """Rows of :data:`DAILY_COLUMNS`."""
     conflicts: list[Conflict] = field(default_factory=list)
     """Days on which extracts disagree (``curated.conflicts_daily_metrics``)."""
+    planning: Planning = field(default_factory=Planning)
+    """The planning marts' rows (none read: each section says it is not built yet)."""
 
 
 def read_report_data(lake: Path) -> ReportData:
@@ -243,6 +246,7 @@ def read_report_data(lake: Path) -> ReportData:
         )
         # The build time the marts carry (macros/marts/build_metadata.sql), not a file date.
         ((built,),) = warehouse.rows("select max(built_at) from trusted.fct_calls_handled_yearly")
+        planning = read_planning(warehouse)
     if not daily:
         raise DapError(f"{path}: the trusted marts have no daily figures; {TO_BUILD}")
     days: list[date] = [row[0] for row in daily]
@@ -252,5 +256,5 @@ def read_report_data(lake: Path) -> ReportData:
     missing = [day for day in (days[0] + timedelta(n) for n in range(span)) if day not in present]
     built_at = built.replace(tzinfo=UTC) if isinstance(built, datetime) else datetime.now(UTC)
     return ReportData(
-        years, months, quarantined, missing, days[0], days[-1], built_at, daily, conflicts
+        years, months, quarantined, missing, days[0], days[-1], built_at, daily, conflicts, planning
     )

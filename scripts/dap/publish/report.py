@@ -5,7 +5,10 @@ Reads the trusted marts (and the quarantine) from the local warehouse and writes
 no image, nothing fetched; from ``templates/report.html.j2``), ``calls-handled.png``
 (the same yearly chart, bars from zero and partial years marked, and monthly trend, for
 sharing) and ``calls-handled-daily.csv``
-(the daily figures). The files are written through the :class:`~dap.lake.storage.Lake`
+(the daily figures). The page's planning sections (a weekday x month heatmap, the
+strain days of the last year, service level against volume) come from the planning
+marts (:mod:`dap.publish._planning`); a warehouse without them says so in each section.
+The files are written through the :class:`~dap.lake.storage.Lake`
 interface, as every other write: atomically to a local folder, or to ``s3://`` with the
 bucket check and the KMS key of :func:`~dap.lake.storage.open_lake`.
 """
@@ -23,6 +26,7 @@ import jinja2
 from markupsafe import Markup
 
 from dap.publish._charts import trend_line, yearly_bars
+from dap.publish._planning import HEAT_COLOURS, planning_view, text_colour
 from dap.publish._report_data import (
     DAILY_COLUMNS,
     Change,
@@ -61,6 +65,8 @@ CHART = "calls-handled.png"
 DAILY_CSV = "calls-handled-daily.csv"
 TEMPLATE = "report.html.j2"
 _DASH = Markup("&ndash;")  # a missing figure
+HEAT_STYLES = tuple((colour, text_colour(colour)) for colour in HEAT_COLOURS)
+"""The heatmap's shades, each with the text colour that reads best on it."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,20 @@ def _grouped(value: int) -> str:
     return f"{value:,}"
 
 
+def _calls(value: float | None) -> str:
+    """A number of calls that may be a median or a mean: whole, grouped."""
+    return _DASH if value is None else f"{value:,.0f}"
+
+
+def _share(value: float | None) -> str:
+    """A share (0 to 1) as a percentage, one decimal."""
+    return _DASH if value is None else f"{value * 100:.1f}"
+
+
+def _signed1(value: float | None) -> str:
+    return _DASH if value is None else f"{value:+.1f}"
+
+
 @cache
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
@@ -95,7 +115,14 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters.update(fixed=_fixed, signed=_signed, grouped=_grouped)
+    environment.filters.update(
+        fixed=_fixed,
+        signed=_signed,
+        grouped=_grouped,
+        calls=_calls,
+        share=_share,
+        signed1=_signed1,
+    )
     return environment
 
 
@@ -132,6 +159,13 @@ def render_html(data: ReportData, generated_at: datetime) -> str:
             unit="s",
         ),
     }
+    last = data.years[-1] if data.years else None
+    planning = planning_view(
+        data.planning,
+        data.daily,
+        last.year if last else data.last_day.year,
+        partial_period(last) if last else None,
+    )
     template = _environment().get_template(TEMPLATE)
     return template.render(
         data=data,
@@ -141,6 +175,8 @@ def render_html(data: ReportData, generated_at: datetime) -> str:
         same_period=[c for c in changes.values() if not c.whole_years],
         partial_years=[(y, partial_period(y)) for y in data.years if y.is_partial],
         charts=charts,
+        planning=planning,
+        heat_colours=HEAT_STYLES,
     )
 
 

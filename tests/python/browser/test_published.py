@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import boto3
 import duckdb
@@ -33,6 +34,7 @@ from testkit.support import (
     ATHENA_REGION,
     BIN,
     CHROMIUM_ARGS,
+    REAL_CSV,
     REPO_ROOT,
     DbtResult,
     chromium_or_skip,
@@ -42,7 +44,7 @@ from testkit.support import (
 )
 
 pytestmark = pytest.mark.dbt
-PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "tests", "analyses")
+PROJECT_PARTS = ("dbt_project.yml", ".dbtignore", "models", "macros", "tests", "analyses")
 
 
 @dataclass
@@ -57,11 +59,10 @@ def _dbt(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> DbtResu
     return run_dbt_cli(args, cwd=cwd, env=env)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path) -> Built:
-    """The sample workbooks landed and built, docs generated, report written."""
-    tmp = tmp_path_factory.mktemp("published")
-    lake, target, workbooks = tmp / "lake", tmp / "target", tmp / "workbooks"
+def _build(tmp: Path, dbt_profiles_dir: Path, extracts: list[str], *, docs: bool) -> Built:
+    """``extracts`` landed in a lake of their own, built (and docs generated when
+    ``docs``), report written."""
+    lake, target = tmp / "lake", tmp / "target"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAP_", "DBT_", "AWS_"))}
     env.update(
         DAP_LAKE=str(lake),
@@ -70,16 +71,34 @@ def built(tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path) -> B
         DBT_LOG_PATH=str(tmp / "logs"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
-    assert run_dap("sample", "--out", str(workbooks)).returncode == 0
-    loaded = run_dap("load", *sorted(map(str, workbooks.iterdir())), lake=lake)
+    loaded = run_dap("load", *extracts, lake=lake)
     assert loaded.returncode == 0, loaded.stderr
-    for args in (["build"], ["docs", "generate"]):
+    for args in [["build"], ["docs", "generate"]] if docs else [["build"]]:
         result = _dbt(args, env)
         assert result.returncode == 0, result.output[-3000:]
     report = tmp / "report"
     made = run_dap("report", "--lake", str(lake), "--out", str(report))
     assert made.returncode == 0, made.stderr
     return Built(lake, target, env, report)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path) -> Built:
+    """The sample workbooks landed and built, docs generated, report written."""
+    tmp = tmp_path_factory.mktemp("published")
+    workbooks = tmp / "workbooks"
+    assert run_dap("sample", "--out", str(workbooks)).returncode == 0
+    return _build(tmp, dbt_profiles_dir, sorted(map(str, workbooks.iterdir())), docs=True)
+
+
+@pytest.fixture(scope="module")
+def built_real(tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path) -> Built:
+    """The City's real export (../shared/data) landed as it is, built, report written;
+    skipped when the data is absent."""
+    if not REAL_CSV.is_file():
+        pytest.skip(f"real dataset not found at {REAL_CSV} (see ../shared/data/README.md)")
+    tmp = tmp_path_factory.mktemp("published-real")
+    return _build(tmp, dbt_profiles_dir, [str(REAL_CSV)], docs=False)
 
 
 # Documentation coverage ---------------------------------------------------------------
@@ -233,6 +252,10 @@ class _Cells(HTMLParser):
             self._year = found["data-year"]
         if tag == "td" and self._year and found.get("data-field"):
             self._field = found["data-field"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr":  # a later table's cells are not the year's
+            self._year = None
 
     def handle_data(self, data: str) -> None:
         if self._year and self._field:
@@ -472,3 +495,210 @@ def test_report_uploads_to_s3_for_publishing(
     chart = s3.get_object(Bucket="public-report", Key="311/calls-handled.png")
     assert chart["ContentType"] == "image/png"
     assert chart["Body"].read() == (built.report / "calls-handled.png").read_bytes()
+
+
+# The planning sections, on the real data ----------------------------------------------
+#
+# The City's export (../shared/data), built as it is: each figure the page shows in the
+# heatmap, the strain days and the volume table is the mart's, read here with duckdb; the
+# readings' figures are derived here from the marts with SQL of their own.
+
+
+def _mart(lake: Path, query: str, params: list[object] | None = None) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(query, params or []).fetchall()
+
+
+def _share(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value * 100:.1f}"
+
+
+def _signed(value: float | None, digits: int = 1) -> str:
+    return "\u2013" if value is None else f"{value:+.{digits}f}"
+
+
+@pytest.fixture(scope="module")
+def real_page(browser: Any, built_real: Built) -> Iterator[Any]:
+    context = browser.new_context(offline=True, viewport={"width": 900, "height": 1200})
+    page = context.new_page()
+    page.goto((built_real.report / "index.html").as_uri())
+    yield page
+    context.close()
+
+
+def _reading(page: Any, name: str) -> str:
+    return str(page.locator(f"p.reading#{name}").inner_text())
+
+
+def test_real_report_heatmap_shows_the_profile_marts_medians(
+    real_page: Any, built_real: Built
+) -> None:
+    shown = {
+        (row.get_attribute("data-month"), cell.get_attribute("data-weekday")): (
+            cell.inner_text(),
+            cell.get_attribute("class"),
+        )
+        for row in real_page.locator("#weekday-profile tbody tr").all()
+        for cell in row.locator("td").all()
+    }
+    mart = _mart(
+        built_real.lake,
+        "select month_of_year, iso_weekday, calls_offered_median"
+        " from trusted.fct_contact_centre_weekday_profile"
+        " order by calls_offered_median, month_of_year, iso_weekday",
+    )
+    assert len(mart) == 12 * 7  # the default window (three years) has every cell
+    assert {key: text for key, (text, _) in shown.items()} == {
+        (str(month), str(weekday)): f"{median:,.0f}" for month, weekday, median in mart
+    }
+    # The shade follows the figure: the quietest cell lightest, the busiest darkest.
+    shades = [int(str(shown[(str(m), str(w))][1]).removeprefix("h")) for m, w, _ in mart]
+    assert shades == sorted(shades)
+    assert (shades[0], shades[-1]) == (0, 4)
+    # The reading names the busiest and the quietest cell of the mart, with their medians.
+    ((first, last),) = _mart(
+        built_real.lake,
+        "select min(first_year), max(last_year) from trusted.fct_contact_centre_weekday_profile",
+    )
+    extreme = (
+        "select weekday_name, month_name, calls_offered_median"
+        " from trusted.fct_contact_centre_weekday_profile"
+        " order by calls_offered_median {}, month_of_year, iso_weekday limit 1"
+    )
+    ((busy_day, busy_month, busy),) = _mart(built_real.lake, extreme.format("desc"))
+    ((quiet_day, quiet_month, quiet),) = _mart(built_real.lake, extreme.format("asc"))
+    assert _reading(real_page, "profile-reading") == (
+        f"Over {first}\u2013{last}, {busy_day}s in {busy_month} are the busiest: "
+        f"{busy:,.0f} calls offered on a typical day, {busy / quiet:.1f}\u00d7 a typical "
+        f"{quiet_day} in {quiet_month} ({quiet:,.0f})."
+    )
+
+
+def test_real_report_lists_the_last_years_strain_days_from_the_mart(
+    real_page: Any, built_real: Built
+) -> None:
+    ((last_year,),) = _mart(
+        built_real.lake, "select max(year) from trusted.fct_contact_centre_daily"
+    )
+    mart = _mart(
+        built_real.lake,
+        "select date, weekday_name, calls_offered, baseline_median, service_level,"
+        " baseline_service_level, avg_speed_of_answer_seconds, calls_abandoned_pct"
+        " from trusted.fct_contact_centre_strain_days where year = ? order by date",
+        [last_year],
+    )
+    shown = {
+        (row.get_attribute("data-day"), cell.get_attribute("data-field")): cell.inner_text()
+        for row in real_page.locator("#strain-days tbody tr").all()
+        for cell in row.locator("td[data-field]").all()
+    }
+    expected: dict[tuple[str, str], str] = {}
+    for day, weekday, offered, typical, level, typical_level, answer, abandoned in mart:
+        key = str(day)
+        expected |= {
+            (key, "weekday_name"): weekday,
+            (key, "calls_offered"): f"{offered:,}",
+            (key, "baseline_median"): f"{typical:,.0f}",
+            (key, "service_level"): _share(level),
+            (key, "baseline_service_level"): _share(typical_level),
+            (key, "avg_speed_of_answer_seconds"): f"{answer:.1f}",
+            (key, "calls_abandoned_pct"): f"{abandoned:.1f}",
+        }
+    assert shown == expected
+    reading = _reading(real_page, "strain-reading")
+    if not mart:
+        assert reading.endswith("no strain days.")
+        return
+    ((days, on_them, around),) = _mart(
+        built_real.lake,
+        "select count(*), avg(service_level), avg(baseline_service_level)"
+        " from trusted.fct_contact_centre_strain_days where year = ?"
+        " and service_level is not null and baseline_service_level is not null",
+        [last_year],
+    )
+    assert days == len(mart)  # every strain day has both figures on the real data
+    found = re.fullmatch(
+        rf"In {last_year}(?: \([^)]*\))?, (\d+) days? (?:was a strain day|were strain days); "
+        r"on them service level averaged ([\d.]+) % against ([\d.]+) % on the same "
+        r"weekdays around them\.",
+        reading,
+    )
+    assert found is not None, reading
+    assert found.groups() == (str(days), _share(on_them), _share(around))
+
+
+def test_real_report_shows_service_level_against_volume_as_the_marts_say(
+    real_page: Any, built_real: Built
+) -> None:
+    mart = _mart(
+        built_real.lake,
+        "select year, days, calls_offered_mean, service_level,"
+        " service_level_slope_per_1000_calls, calls_abandoned_pct_slope_per_1000_calls,"
+        " service_level_volume_correlation"
+        " from trusted.fct_contact_centre_volume_response_yearly order by year",
+    )
+    shown = {
+        (row.get_attribute("data-response-year"), cell.get_attribute("data-field")): (
+            cell.inner_text()
+        )
+        for row in real_page.locator("#volume-response tbody tr").all()
+        for cell in row.locator("td[data-field]").all()
+    }
+    expected: dict[tuple[str, str], str] = {}
+    for year, days, mean, level, slope, abandoned, correlation in mart:
+        key = str(year)
+        expected |= {
+            (key, "days"): f"{days:,}",
+            (key, "calls_offered_mean"): f"{mean:,.0f}",
+            (key, "service_level"): _share(level),
+            # The slope of a share (0-1) on the page is in percentage points.
+            (key, "service_level_slope_per_1000_calls"): _signed(
+                None if slope is None else slope * 100
+            ),
+            (key, "calls_abandoned_pct_slope_per_1000_calls"): _signed(abandoned),
+            (key, "service_level_volume_correlation"): _signed(correlation, 2),
+        }
+    assert shown == expected
+    # A scatter for each of the latest years: one dot per day with a service level.
+    panels = {
+        svg.get_attribute("data-chart"): svg.locator("circle").count()
+        for svg in real_page.locator("svg.scatter").all()
+    }
+    dots = _mart(
+        built_real.lake,
+        "select year, count(*) from trusted.fct_contact_centre_daily"
+        " where service_level is not null group by year order by year",
+    )
+    assert panels == {f"volume-{year}": count for year, count in dots[-len(panels) :]}
+    assert len(panels) == 4
+    for name in panels:
+        label = real_page.locator(f"svg[data-chart={name}]").get_attribute("aria-labelledby")
+        assert label == f"{name}-title {name}-words"
+        assert (
+            real_page.locator(f"#{name}-words")
+            .inner_text()
+            .startswith(f"In {name.removeprefix('volume-')}, ")
+        )
+    # The reading: the last year's slope, in points, and the days behind it.
+    year, days, _, _, slope, abandoned, _ = mart[-1]
+    assert slope is not None
+    assert _reading(real_page, "response-reading") == (
+        f"In {year}, each 1,000 more calls in a day went with a service level "
+        f"{abs(slope * 100):.1f} points {'lower' if slope < 0 else 'higher'} and abandonment "
+        f"{abs(abandoned):.1f} points {'lower' if abandoned < 0 else 'higher'} "
+        f"(based on {days:,} days)."
+    )
+
+
+@pytest.mark.parametrize("width", [900, 390])
+def test_real_report_has_no_accessibility_violations(
+    browser: Any, built_real: Built, width: int
+) -> None:
+    """axe-core finds nothing on the real data's page (the heatmap's shades, its
+    legend, the scatter plots), and a phone scrolls only inside the tables' regions."""
+    context = browser.new_context(offline=True, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto((built_real.report / "index.html").as_uri())
+    assert _axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from dap.errors import Location, WorkbookError
 from dap.ingest.guard._ole import _CFB_MAGIC
@@ -34,10 +35,12 @@ class ParserProbe:
     can harm this one). The workbook reaches the child through an unlinked temporary
     file."""
 
-    def __init__(self, file_name: str, data: bytes) -> None:
+    def __init__(self, file_name: str, data: bytes, fast_read_to: Path | None = None) -> None:
         self.where = Location(file_name)
         every_sheet = data.startswith(_CFB_MAGIC)
         command = [sys.executable, "-I", "-c", _PROBE, str(PROBE_MEMORY), str(int(every_sheet))]
+        if fast_read_to is not None:  # and read the large sheets to Arrow (workbook._fast)
+            command += [str(fast_read_to), str(Path(__file__).resolve().parents[3])]
         self.stdin = tempfile.TemporaryFile()  # noqa: SIM115 - closed in result() / stop()
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -100,17 +103,22 @@ def _raise_for_probe(where: Location, returncode: int, stderr: bytes) -> None:
 
 _PROBE_PANIC = 3
 _PROBE = r"""
-import io, sys
+import io, os, sys
 try:
     import resource
     limit = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 except (ImportError, ValueError, OSError):
     pass  # a platform without the limit: the probe still catches panics and aborts
-data = sys.stdin.buffer.read()
+# The workbook is the file on stdin. Where it can be opened by name, the readers read it
+# from there rather than from a copy in memory (a large .xlsx is read in full below).
+source = "/proc/self/fd/0" if os.path.exists("/proc/self/fd/0") else sys.stdin.buffer.read()
 from python_calamine import CalamineWorkbook
 try:
-    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    if isinstance(source, str):
+        book = CalamineWorkbook.from_path(source)
+    else:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(source))
     if sys.argv[2] == "1":
         for name in book.sheet_names:
             book.get_sheet_by_name(name)
@@ -119,4 +127,14 @@ except Exception:
 except BaseException as exc:  # a Rust panic (pyo3's PanicException)
     sys.stderr.write(f"{exc}\n")
     sys.exit(3)
+if len(sys.argv) > 3:
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[4])  # the loader's own package, whatever -I leaves out
+    try:
+        from dap.ingest.workbook._fast import read_in_child
+        read_in_child(source, Path(sys.argv[3]))
+    except Exception as exc:  # noqa: BLE001 - the loader reads the sheets cell by cell
+        sys.stderr.write(f"fast read: {type(exc).__name__}: {exc}\n")
+    except BaseException as exc:  # a panic in fastexcel: the same, never a refusal
+        sys.stderr.write(f"fast read: {exc}\n")
 """

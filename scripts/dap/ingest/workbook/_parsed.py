@@ -96,13 +96,22 @@ class ParsedWorkbook:
     def by_year(self, sha256: str) -> Iterator[tuple[int | None, pa.Table]]:
         """The rows split by the year of their date, each part as :meth:`to_arrow` makes
         it; the rows without a date come last, as year None. The file's name and hash are
-        added to each part after the split rather than split with it."""
-        years = pc.year(self.data.column(DATE_COLUMN.raw_name))
+        added to each part after the split rather than split with it. The rows are put in
+        year order once (a stable sort: within a year they keep the workbook's order) and
+        each part is a slice of that, rather than a pass over every row per year."""
+        years = pc.year(self.data.column(DATE_COLUMN.raw_name)).combine_chunks()
+        if len(years) == 0:
+            return
+        order = pc.array_sort_indices(years, order="ascending", null_placement="at_end")
+        runs = pc.run_end_encode(years.take(order), run_end_type=pa.int64())
         typed = self._typed()
-        found = sorted(pc.unique(years).drop_null().to_pylist())
-        for year in found + ([None] if years.null_count else []):
-            mask = pc.is_null(years) if year is None else pc.equal(years, year)
-            yield year, self._with_lineage(typed.filter(mask), sha256)
+        start = 0
+        for year, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+            # Each year's rows are gathered when its part is asked for, so only the parts
+            # in hand are held twice, not the whole workbook.
+            part = typed.take(order.slice(start, end - start))
+            yield year, self._with_lineage(part, sha256)
+            start = end
 
     def _typed(self) -> pa.Table:
         return pa.table({name: self.data.column(name) for name in self.data.names})

@@ -9,7 +9,9 @@ import dataclasses
 import gc
 import io
 import itertools
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import cast
 
 from python_calamine import (
@@ -24,7 +26,9 @@ from dap.errors import Location, PiiError, WorkbookError
 from dap.ingest.cells import EXCEL_1900, DateSystem, is_blank
 from dap.ingest.guard import ParserProbe, check_archive
 from dap.ingest.pii import PiiFinding, PiiPolicy, mask_grid, mask_pii, scan_grid, scan_name
-from dap.ingest.workbook._date_system import detect_date_system
+from dap.ingest.workbook import _fast
+from dap.ingest.workbook._date_system import _ZIP_MAGIC, detect_date_system
+from dap.ingest.workbook._fast import read_fast_sheets
 from dap.ingest.workbook._parsed import (
     UNREADABLE_DATE_EXAMPLES,
     ParsedWorkbook,
@@ -59,30 +63,75 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
     """
     findings = scan_name(Location(mask_pii(file_name)), file_name)
     file_name = mask_pii(file_name)  # as it lands, and in every message
-    where = Location(file_name)
-    probe = ParserProbe(file_name, data)  # in another process, beside the archive check
+    with tempfile.TemporaryDirectory(prefix="dap-fast-read-") as fast_dir:
+        fast_to = Path(fast_dir) if _fast_read_pays(data) else None
+        # In another process, beside the archive check: the parser opens the file, and
+        # reads its large sheets to Arrow (workbook._fast).
+        probe = ParserProbe(file_name, data, fast_to)
+        try:
+            report = check_archive(file_name, data)
+        except BaseException:
+            probe.stop()
+            raise
+        # A large .xlsx is opened while the probe is still reading its sheets: the check
+        # has passed, and it has measured what could make opening an .xlsx abort (the
+        # shared string count, the sheets' extent). Anything else is opened only once the
+        # probe has had the parser open it (a damaged .xls can abort the parser). A
+        # failure to open is held until the probe has given its verdict.
+        opened = _open(data) if fast_to is not None else None
+        probe.result()
+        if opened is None:
+            opened = _open(data)
+        fast = read_fast_sheets(fast_to) if fast_to is not None else {}
+    return _parse_checked(file_name, data, findings, pii, report.notes, fast, opened)
+
+
+def _open(data: bytes) -> CalamineWorkbook | BaseException:
     try:
-        report = check_archive(file_name, data)
-    except BaseException:
-        probe.stop()
-        raise
-    probe.result()
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:
+        return exc
+    except BaseException as exc:  # a Rust panic (PanicException): the same
+        if type(exc).__name__ != "PanicException":
+            raise
+        return exc
+
+
+def _fast_read_pays(data: bytes) -> bool:
+    """A large zip (an `.xlsx`; the child reads only what openpyxl and fastexcel take)."""
+    return len(data) >= _fast.FAST_READ_MIN_BYTES and data.startswith(_ZIP_MAGIC)
+
+
+def _parse_checked(
+    file_name: str,
+    data: bytes,
+    findings: list[PiiFinding],
+    pii: PiiPolicy,
+    notes: dict[str, CellNotes],
+    fast: dict[str, _fast.FastSheet],
+    opened: CalamineWorkbook | BaseException,
+) -> ParsedWorkbook:
+    """The workbook read once the container check passed (``opened``: the workbook
+    opened by :func:`_open`, or what opening it raised)."""
+    where = Location(file_name)
     try:
         try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            if isinstance(opened, BaseException):
+                raise opened
+            book = opened
         except CalamineError as exc:
             raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
         except Exception as exc:  # calamine raises plain errors for some damaged files
             raise WorkbookError(where, f"not a readable Excel workbook ({exc})") from exc
         result = ParsedWorkbook(file_name, [])
         result.date_system = detect_date_system(data)  # for serial numbers in General cells
+        if result.date_system != EXCEL_1900:
+            fast = {}  # fastexcel counts serials from 1900: these sheets are read cell by cell
         collecting = gc.isenabled()
         gc.disable()
         seen: list[HeaderSeen] = []
         try:
-            partial_headers, deferred = _read_sheets(
-                book, result, findings, pii, report.notes, seen
-            )
+            partial_headers, deferred = _read_sheets(book, result, findings, pii, notes, seen, fast)
         finally:
             if collecting:
                 gc.enable()
@@ -182,6 +231,7 @@ def _read_sheets(
     pii: PiiPolicy,
     notes: dict[str, CellNotes],
     seen: list[HeaderSeen] | None = None,
+    fast: dict[str, _fast.FastSheet] | None = None,
 ) -> tuple[list[_PartialHeaderError], WorkbookError | None]:
     """Scan every sheet for personal data (adding to ``findings``) and read the visible
     worksheets' metrics into ``out``.
@@ -195,6 +245,15 @@ def _read_sheets(
     for meta in book.sheets_metadata:
         name = mask_pii(meta.name)  # as it lands in source_sheet, and in every message
         worksheet = meta.typ == SheetTypeEnum.WorkSheet
+        read_fast = fast.get(meta.name) if fast and worksheet else None
+        if read_fast is not None and meta.visible == SheetVisibleEnum.Visible:
+            read = deferred is None and not (findings and pii == "stop")
+            handled, problem = _read_fast(
+                out, name, meta.name, read_fast, notes, findings, partial_headers, read=read
+            )
+            deferred = deferred or problem
+            if handled:
+                continue
         try:
             sheet = book.get_sheet_by_name(meta.name)
         except CalamineError as exc:
@@ -235,6 +294,41 @@ def _read_sheets(
         elif not failed:
             out.skipped_sheets.append(name)
     return partial_headers, deferred
+
+
+def _read_fast(
+    out: ParsedWorkbook,
+    name: str,
+    raw_name: str,
+    sheet: _fast.FastSheet,
+    notes: dict[str, CellNotes],
+    findings: list[PiiFinding],
+    partial_headers: list[_PartialHeaderError],
+    *,
+    read: bool,
+) -> tuple[bool, WorkbookError | None]:
+    """A sheet the probe read to Arrow (:mod:`._fast`), scanned and (when ``read``) typed
+    into ``out`` as :func:`_read_sheets` does a sheet cell by cell. Returns whether it was
+    (False: nothing changed, read it cell by cell) and the whole-file problem it met."""
+    scanned = scan_name(Location(out.file_name, name), raw_name)
+    try:
+        result = _fast.read_fast_sheet(
+            out.file_name, name, sheet, out.data, notes.get(raw_name, {}), scanned, read=read
+        )
+    except _fast.NotFast:
+        return False, None
+    except _PartialHeaderError as exc:
+        partial_headers.append(exc)
+        result = None
+    except WorkbookError as exc:
+        findings.extend(scanned)
+        return True, exc
+    findings.extend(scanned)
+    if result is not None:
+        out.sheets.append(result)
+    else:
+        out.skipped_sheets.append(name)
+    return True, None
 
 
 def _excel_rows(sheet: CalamineSheet) -> Iterator[list[object]]:

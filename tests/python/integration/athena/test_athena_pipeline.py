@@ -37,11 +37,15 @@ MARTS = {
     "fct_contact_centre_daily": "date",
     "fct_calls_handled_monthly": "month_start_date",
     "fct_calls_handled_yearly": "year",
+    "fct_contact_centre_weekday_profile": "month_of_year, iso_weekday",
+    "fct_contact_centre_strain_days": "date",
+    "fct_contact_centre_volume_response_yearly": "year",
+    "metricflow_time_spine": "date_day",
 }
 # When each extract was loaded differs between the two loads by design.
 LOAD_TIME_COLUMNS = {"ingested_at", "extracts_ingested_through", "dbt_invocation_id", "built_at"}
 """Columns set by the time of a load or a build, which differ between the two targets."""
-PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "tests", "analyses")
+PROJECT_PARTS = ("dbt_project.yml", ".dbtignore", "models", "macros", "tests", "analyses")
 
 
 @dataclass
