@@ -100,8 +100,44 @@ _DATE_UNITS = frozenset({"day", "week", "month", "quarter", "year"})
 Schema = dict[str, Any]  # {database: {table: {column: type}}}
 
 
+# What the binary-literal scanner steps over whole: strings, quoted names, comments.
+_SKIPPED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+_BINARY_LITERAL = re.compile(r"(?<![A-Za-z0-9_])[xX]'([^']*)'")
+
+
+def binary_literals(sql: str) -> str:
+    """``X'68 65'`` as ``X'6865'``: Trino drops whitespace inside a binary literal, and
+    sqlglot's tokenizer refuses it. Strings, quoted names and comments are left as they are.
+    """
+    if not _BINARY_LITERAL.search(sql):
+        return sql
+    out: list[str] = []
+    position = 0
+    while position < len(sql):
+        binary = _BINARY_LITERAL.match(sql, position)
+        if binary:
+            digits = re.sub(r"[ \r\n\t]", "", binary.group(1))
+            if not re.fullmatch(r"[0-9A-Fa-f]*", digits):
+                raise AthenaQueryError(
+                    "SYNTAX_ERROR", "Binary literal can only contain hexadecimal digits"
+                )
+            if len(digits) % 2:
+                raise AthenaQueryError(
+                    "SYNTAX_ERROR", "Binary literal must contain an even number of digits"
+                )
+            out.append(f"X'{digits}'")
+            position = binary.end()
+            continue
+        skipped = _SKIPPED.match(sql, position)
+        end = skipped.end() if skipped else position + 1
+        out.append(sql[position:end])
+        position = end
+    return "".join(out)
+
+
 def parse(sql: str) -> exp.Expr:
     """Parse one Athena statement, or fail as Athena does on bad syntax."""
+    sql = binary_literals(sql)
     try:
         statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
     except (ParseError, TokenError) as error:
@@ -119,7 +155,7 @@ def check_query(sql: str, statement: exp.Expr) -> None:
     written and where, which the tree does not keep.
     """
     called = {node.name.lower() for node in statement.find_all(exp.Anonymous)}
-    tokens = sqlglot.tokenize(sql, read="athena")
+    tokens = sqlglot.tokenize(binary_literals(sql), read="athena")
     for index, token in enumerate(tokens):
         if token.token_type == TokenType.DCOLON:
             raise AthenaQueryError(
@@ -200,7 +236,26 @@ def to_duckdb(query: exp.Expr, schema: Schema, default_database: str) -> str:
     typed = annotate_types(rewritten, schema=schema, dialect="athena")
     _check_operand_types(typed)
     kept = _bottom_up(typed, _athena_types)
-    return annotate_types(kept, schema=schema, dialect="athena").sql(dialect="duckdb")
+    return _carried_json(annotate_types(kept, schema=schema, dialect="athena")).sql(
+        dialect="duckdb"
+    )
+
+
+def _carried_json(query: exp.Expr) -> exp.Expr:
+    """A json result column as a one-member union named json (types.py reports it so):
+    DuckDB hands JSON to Arrow as plain text, which would be reported as varchar."""
+    if isinstance(query, exp.SetOperation):
+        _carried_json(query.this)
+        _carried_json(query.expression)
+    elif isinstance(query, exp.Subquery):
+        _carried_json(query.this)
+    elif isinstance(query, exp.Select):
+        for projection in query.expressions:
+            value = projection.this if isinstance(projection, exp.Alias) else projection
+            if value.is_type(exp.DataType.Type.JSON):
+                member = exp.PropertyEQ(this=exp.to_identifier("json"), expression=value.copy())
+                value.replace(exp.Anonymous(this="union_value", expressions=[member]))
+    return query
 
 
 def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:

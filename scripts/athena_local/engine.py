@@ -44,7 +44,14 @@ from athena_local.store import (
     view_original_text,
     view_sql,
 )
-from athena_local.types import arrow_to_athena, arrow_to_hive, format_rows, hive_to_duckdb
+from athena_local.types import (
+    arrow_to_athena,
+    arrow_to_hive,
+    format_rows,
+    hive_to_duckdb,
+    is_nested_type,
+    trino_type_name,
+)
 from athena_local.utility import (
     ExplainRequest,
     Utility,
@@ -387,6 +394,13 @@ class Engine:
             for n, t in _fields(result)
             if n in partitioned_by
         ]
+        for key in keys:
+            if is_nested_type(key["Type"]):
+                # Hive partitions by primitive values only (a folder name per value).
+                raise AthenaQueryError(
+                    "NOT_SUPPORTED",
+                    f"Unsupported type {key['Type']} for partition column '{key['Name']}'",
+                )
         compression = _COMPRESSIONS.get(str(props.get("write_compression", "gzip")).lower(), "gzip")
         written = self._write_files(result, location, partitioned_by, query_id, compression)
         storage = {**PARQUET_STORAGE, "Columns": columns, "Location": location}
@@ -733,10 +747,19 @@ class _Workspace:
         keys: list[tuple[str, str]],
     ) -> None:
         typed = [(column, hive_to_duckdb(hive)) for column, hive in columns + keys]
-        definition = ", ".join(f"{_quote(column)} {duck}" for column, duck in typed)
-        self._connection.execute(f"create table {_quote(db)}.{_quote(name)} ({definition})")
         storage = table["StorageDescriptor"]
         serde = storage.get("SerdeInfo", {}).get("SerializationLibrary", "")
+        nested = [column for column, hive in columns + keys if is_nested_type(hive)]
+        if nested and serde != PARQUET_SERDE:
+            # Text tables keep arrays and maps with Hive's collection delimiters, which
+            # these readers do not split: refuse rather than read them as NULL or text.
+            raise AthenaQueryError(
+                "NOT_SUPPORTED",
+                f"athena-local reads arrays, maps and structs from Parquet tables only "
+                f"(column '{nested[0]}' of '{db}.{name}')",
+            )
+        definition = ", ".join(f"{_quote(column)} {duck}" for column, duck in typed)
+        self._connection.execute(f"create table {_quote(db)}.{_quote(name)} ({definition})")
         if keys:
             key_names = [k for k, _ in keys]
             locations = [
@@ -936,11 +959,10 @@ def _quote(identifier: str) -> str:
 
 
 def arrow_to_athena_full(arrow_type: pa.DataType) -> str:
-    """Athena's full type name (with decimal precision), as Athena records view columns."""
-    name = arrow_to_athena(arrow_type)
-    if name == "decimal":
-        return f"decimal({arrow_type.precision},{arrow_type.scale})"
-    return name
+    """Athena's full type name (with decimal precision, and the members of an array, map
+    or row: ``array(integer)``), as Athena records view columns."""
+    arrow_to_athena(arrow_type)  # refuses what a result cannot carry
+    return trino_type_name(arrow_type)
 
 
 def _fields(table: pa.Table) -> list[tuple[str, pa.DataType]]:
@@ -1042,6 +1064,16 @@ def _encoder(table: dict[str, Any], name: str) -> Callable[[pa.Table, str], byte
     if serde == PARQUET_SERDE:
         return _parquet
     if serde == _LAZY_SIMPLE_SERDE:
+        nested = [
+            c["Name"] for c in table["StorageDescriptor"]["Columns"] if is_nested_type(c["Type"])
+        ]
+        if nested:
+            # Hive's collection delimiters are not written: refuse rather than print a list.
+            raise AthenaQueryError(
+                "NOT_SUPPORTED",
+                f"athena-local writes arrays, maps and structs to Parquet tables only "
+                f"(column '{nested[0]}' of '{name}')",
+            )
         parameters = table["StorageDescriptor"]["SerdeInfo"].get("Parameters", {})
         return lambda rows, _compression: _text(rows, parameters)
     raise AthenaQueryError(

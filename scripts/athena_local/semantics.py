@@ -22,8 +22,11 @@ on the new node, so that the rules for its parents see it), refuses the construc
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import zoneinfo
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 
 import sqlglot
@@ -307,6 +310,153 @@ def decimal_literal(node: exp.Expr) -> exp.Expr | None:
             )
         return _cast(node.this.copy(), decimal_type(*decimal))
     return None
+
+
+# uuid and ipaddress -----------------------------------------------------------------------
+
+# Trino types DuckDB cannot hand back by name (it has no ipaddress type and gives Arrow a
+# uuid as text): the value travels as a one-member union named after the Trino type, which
+# types.py reports and prints. Casting the union to varchar gives the text Trino gives.
+_CARRIED = {DT.UUID: "uuid", DT.IPADDRESS: "ipaddress"}
+_UUID_TEXT = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+def _carried_literals(node: exp.Expr) -> exp.Expr | None:
+    if not isinstance(node, exp.Cast) or node.to.this not in _CARRIED:
+        return None
+    name = _CARRIED[node.to.this]
+    if not (isinstance(node.this, exp.Literal) and node.this.is_string) or node.args.get("safe"):
+        raise _refuse(f"casts to {name} (only {name.upper()} '...' literals)")
+    text = uuid_text(node.this.this) if name == "uuid" else ipaddress_text(node.this.this)
+    member = exp.PropertyEQ(this=exp.to_identifier(name), expression=exp.Literal.string(text))
+    return _typed(exp.Anonymous(this="union_value", expressions=[member]), node.to.copy())
+
+
+# A timestamp or time with time zone keeps its zone on Athena, which DuckDB cannot: a
+# literal that is itself a column of the result is printed here (as Athena prints it) and
+# carried like a uuid; anywhere else the literal is refused (see _times).
+_ZONED = {DT.TIMESTAMPTZ: "timestamp with time zone", DT.TIMETZ: "time with time zone"}
+_ZONED_TEXT = re.compile(
+    r"^\s*(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}:\d{2}(?::\d{2})?)(?:\.(\d{1,3}))?\s*(\S+)\s*$"
+)
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+
+
+def _zoned_literals(node: exp.Expr) -> exp.Expr | None:
+    if not isinstance(node, exp.Cast) or node.to.this not in _ZONED:
+        return None
+    literal = node.this
+    alias = node.parent
+    top_level = (
+        isinstance(literal, exp.Literal)
+        and literal.is_string
+        and isinstance(alias, exp.Alias)
+        and isinstance(alias.parent, exp.Select)
+        and alias.parent.parent is None
+        and alias.arg_key == "expressions"
+    )
+    if not top_level:
+        return None  # refused by _times, or not a literal
+    name = _ZONED[node.to.this]
+    text = zoned_text(literal.this, with_date=name.startswith("timestamp"))
+    if text is None:
+        raise _refuse(f"this {name} literal ('{literal.this}')")
+    member = exp.PropertyEQ(this=exp.to_identifier(name), expression=exp.Literal.string(text))
+    return _typed(exp.Anonymous(this="union_value", expressions=[member]), node.to.copy())
+
+
+def _times_of_day(node: exp.Expr) -> exp.Expr | None:
+    """Where DuckDB's TIME is not Trino's time(p): refused by name, never printed."""
+    if isinstance(node, exp.CurrentTime):
+        raise _refuse("current_time (a time with time zone on Athena)")
+    if (
+        isinstance(node, exp.Cast)
+        and node.to.this == DT.TIME
+        and node.to.expressions
+        and not _exact_time_literal(node)
+    ):
+        raise _refuse("casts to time(p) (Trino rounds to p digits; DuckDB keeps microseconds)")
+    if isinstance(node, exp.Typeof) and _is(node.this, DT.TIME):
+        raise _refuse("typeof of a time (Trino reports its precision)")
+    return None
+
+
+def _exact_time_literal(node: exp.Cast) -> bool:
+    """``TIME '12:34:56.789'`` (sqlglot: a cast to time(3)): no digit is rounded away."""
+    literal, precision = node.this, node.to.expressions[0]
+    if not (isinstance(literal, exp.Literal) and literal.is_string):
+        return False
+    fraction = re.fullmatch(r"\s*\d{1,2}:\d{2}(?::\d{2})?(?:\.(\d*))?\s*", literal.this)
+    digits = len(fraction.group(1) or "") if fraction else -1
+    return precision.name.isdigit() and int(precision.name) == digits
+
+
+def zoned_text(text: str, *, with_date: bool) -> str | None:
+    """A zoned literal as Athena prints it (``2024-07-05 12:34:56.789 America/New_York``,
+    ``12:34:56.789-00:30``), or None for what is not emulated: more than milliseconds, a
+    zone that is neither an offset nor a zone name (nor UTC), a named zone on a time."""
+    match = _ZONED_TEXT.match(text)
+    if match is None or (match.group(1) is None) == with_date:
+        return None
+    day, clock, fraction, zone = match.groups()
+    try:
+        parsed = datetime.strptime(
+            f"{day or '2000-01-01'} {clock if clock.count(':') == 2 else clock + ':00'}",
+            "%Y-%m-%d %H:%M:%S",
+        )
+    except ValueError:
+        return None
+    millis = (fraction or "").ljust(3, "0")
+    if zone.upper() in ("UTC", "+00:00", "-00:00") and with_date:
+        zone = "UTC"
+    elif not _OFFSET.match(zone) and not (with_date and zone in _zone_names()):
+        return None
+    if with_date:
+        return f"{parsed:%Y-%m-%d %H:%M:%S}.{millis} {zone}"
+    return f"{parsed:%H:%M:%S}.{millis}{zone}"
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _map_to_json(node: exp.Expr) -> exp.Expr | None:
+    """Trino writes a map cast to json with its keys in order; DuckDB keeps the map's."""
+    if not (isinstance(node, exp.Cast) and node.to.this == DT.JSON and _is(node.this, DT.MAP)):
+        return None
+    key = node.this.type.expressions[0] if node.this.type.expressions else None
+    if not isinstance(key, exp.DataType) or key.this not in exp.DataType.TEXT_TYPES:
+        # Trino orders other keys by their value, not their text: not emulated.
+        raise _refuse("casts to json of a map whose keys are not varchar")
+    ordered = _template("map_from_entries(list_sort(map_entries(_m)))", _m=node.this)
+    return _cast(ordered, "json")
+
+
+def uuid_text(text: str) -> str:
+    """A UUID literal's value as Trino prints it (lower case), or Trino's cast error."""
+    if _UUID_TEXT.match(text):
+        return text.lower()
+    if re.fullmatch(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+){4}", text) and len(text) <= 36:
+        # Java's UUID.fromString takes short groups; Trino then insists on 36 characters.
+        raise AthenaQueryError("INVALID_CAST_ARGUMENT", f"Invalid UUID string length: {len(text)}")
+    raise AthenaQueryError("INVALID_CAST_ARGUMENT", f"Cannot cast value to UUID: {text}")
+
+
+def ipaddress_text(text: str) -> str:
+    """An IPADDRESS literal's value as Trino prints it: IPv4 (also when IPv4-mapped IPv6)
+    dotted, IPv6 in RFC 5952 form; or Trino's cast error."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise AthenaQueryError(
+            "INVALID_CAST_ARGUMENT", f"Cannot cast value to IPADDRESS: {text}"
+        ) from None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return address.compressed
 
 
 # integers and doubles --------------------------------------------------------------------
@@ -666,11 +816,16 @@ def _strings(node: exp.Expr) -> exp.Expr | None:  # noqa: PLR0911, PLR0912 - one
             "varchar",
         )
     if isinstance(node, exp.Replace):
+        # Trino inserts the replacement around every character when the search is ''.
+        # DuckDB's array_to_string is string_agg underneath, which takes only a constant
+        # separator: join with '' and append the replacement per character instead, so a
+        # replacement taken from a column works too.
         replacement = node.args.get("replacement") or exp.Literal.string("")
         return _typed(
             _template(
                 "case when _t = '' then case when _s = '' then _r "
-                "else _r || array_to_string(string_split(_s, ''), _r) || _r end "
+                "else _r || array_to_string(list_transform(string_split(_s, ''), "
+                "lambda replace_char: replace_char || _r), '') end "
                 "else replace(_s, _t, _r) end",
                 _s=node.this,
                 _t=node.expression,
@@ -1007,8 +1162,10 @@ def _times(node: exp.Expr) -> exp.Expr | None:
         )
     if isinstance(node, exp.ParseDatetime):
         raise _refuse("parse_datetime (Joda patterns, timestamp with time zone)")
-    if isinstance(node, exp.Cast) and node.to.this == DT.TIMESTAMPTZ:
-        raise _refuse("timestamp with time zone literals and casts")
+    if isinstance(node, exp.Cast) and node.to.this in _ZONED:
+        raise _refuse(
+            f"{_ZONED[node.to.this]} literals and casts other than a literal as a result column"
+        )
     return None
 
 
@@ -1091,6 +1248,8 @@ def _typeof(node: exp.Expr) -> exp.Expr | None:
     argument = node.this
     if isinstance(argument, exp.Literal) and argument.is_string:
         return _typed(exp.Literal.string(f"varchar({len(argument.this)})"), "varchar")
+    if _is(argument, *_CARRIED):
+        return _typed(exp.Literal.string(_CARRIED[argument.type.this]), "varchar")
     if _is(argument, *exp.DataType.TEXT_TYPES, DType.UNKNOWN) or argument.type is None:
         # Trino reports a varchar's length bound (varchar(3) for 'abc' || ''), which
         # DuckDB does not track.
@@ -1107,6 +1266,10 @@ def _typeof(node: exp.Expr) -> exp.Expr | None:
 
 _RULES: tuple[Rule, ...] = (
     _literals,
+    _carried_literals,
+    _zoned_literals,
+    _times_of_day,
+    _map_to_json,
     _decimal_arithmetic,
     _decimal_average,
     _decimal_functions,

@@ -578,3 +578,57 @@ def test_cli_runs_a_command_against_the_endpoint_and_passes_its_status_on() -> N
     assert url.startswith("http://127.0.0.1:")
     assert key == "athena-local"  # throwaway credentials, never the caller's
     assert buckets.strip() == "['cmd-bucket']"
+
+
+def test_binary_uuid_and_ipaddress_literals_come_back_with_their_types(client: Client) -> None:
+    # Trino drops whitespace inside X'...'; uuid and ipaddress keep their own type names
+    # (dbt-athena converts by them) and print as Trino prints them.
+    types, rows = client.rows(
+        "select X'68 65 6C' as b, uuid 'E50E499B-982F-4CBE-9F50-E11B1C83572E' as u, "
+        "ipaddress '::ffff:10.0.0.1' as v4, ipaddress '2001:0DB8::0001' as v6"
+    )
+    assert types == ["varbinary", "uuid", "ipaddress", "ipaddress"]
+    assert bytes.fromhex(rows[0][0]) == b"hel"
+    assert rows[0][1:] == ["e50e499b-982f-4cbe-9f50-e11b1c83572e", "10.0.0.1", "2001:db8::1"]
+    assert client.fails("select X'6 5 c'").startswith("SYNTAX_ERROR")
+    # Hive tables have no column type for either; a cast of a column is not emulated.
+    assert client.fails(
+        f"create table lab.ids with (external_location='s3://{BUCKET}/ids/') "
+        "as select uuid 'e50e499b-982f-4cbe-9f50-e11b1c83572e' as u"
+    ).startswith("NOT_SUPPORTED: Unsupported Hive type: uuid")
+    assert client.fails("select cast(x as ipaddress) from (values '10.0.0.1') as t (x)").startswith(
+        "NOT_SUPPORTED"
+    )
+
+
+def test_rows_and_json_come_back_as_athena_prints_them(client: Client) -> None:
+    types, rows = client.rows(
+        "select cast(row(1, 'x', array[2]) as row(a integer, b varchar, c array(integer))) as r,"
+        " json '[1, 2, [\"c\"]]' as j, cast(map(array['b', 'a'], array[1, 2]) as json) as m"
+    )
+    assert types == ["row", "json", "json"]
+    assert rows == [["{a=1, b=x, c=[2]}", '[1,2,["c"]]', '{"a":2,"b":1}']]
+    # DuckDB numbers an unnamed row's fields where Athena names them itself.
+    assert client.fails("select row(1, 2) as r").startswith("NOT_SUPPORTED")
+
+
+def test_zoned_literals_keep_their_zone_as_result_columns_only(client: Client) -> None:
+    types, rows = client.rows(
+        "select timestamp '2024-07-05 12:34:56.789 America/New_York' as a,"
+        " timestamp '2024-07-05 12:34:56.7 -00:30' as b, time '12:34:56' as c,"
+        " time '12:34:56.789 -00:30' as d"
+    )
+    zoned = "timestamp with time zone"
+    assert types == [zoned, zoned, "time", "time with time zone"]
+    assert rows == [
+        [
+            "2024-07-05 12:34:56.789 America/New_York",
+            "2024-07-05 12:34:56.700 -00:30",
+            "12:34:56.000",
+            "12:34:56.789-00:30",
+        ]
+    ]
+    # Anywhere else the zone would be lost in DuckDB: refused by name.
+    reason = client.fails("select timestamp '2024-07-05 12:34:56 America/New_York' < now()")
+    assert reason.startswith("NOT_SUPPORTED")
+    assert "timestamp with time zone" in reason
