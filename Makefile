@@ -165,12 +165,13 @@ browser:
 # Two workers (the machine's two cores), each taking whole modules so that a module's
 # fixtures (a dbt build, the local Athena endpoint) are made once.
 pytest: setup-dev
-	$(BIN)/pytest -n 2 --dist loadfile -m "not long"
+	$(BIN)/pytest -n 2 --dist loadfile -m "not long" --durations=15
 
 # The long suites (marker `long`), kept out of `make test` so that it stays under 15
 # minutes on 2 cores: a full build of the real data through the local Athena endpoint
-# and its scan budget (about 2 minutes).
-test-long: setup-dev ## the long suites: the real data's scan budget through the local endpoint
+# and its scan budget (about 2 minutes), and a second full build on Athena against the
+# same state (about 2 minutes).
+test-long: setup-dev ## the long suites: the real data's scan budget, a rebuild on the local endpoint
 	$(BIN)/pytest -n 2 --dist loadfile -m long
 
 # dbt-athena 1.11.1's own functional tests (Hive/Parquet features and the Athena SQL surface)

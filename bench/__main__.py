@@ -250,7 +250,8 @@ def bench_pipeline() -> PipelineResult:
     cold = run_steps(steps, workspace, "cold", say)
     again = run_steps(steps, workspace, "again", say)
     dbt_step = (
-        "`make build` (dbt source freshness, then a dbt build of what changed), as `make run`"
+        "`make build` (`dap build`: no dbt when nothing is new, else dbt source freshness "
+        "and a dbt build of what changed), as `make run`"
         if make_build_available()
         else "`dbt build`"
     )

@@ -273,7 +273,7 @@ def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.E
 
 def _trino_functions(node: exp.Expr) -> exp.Expr:
     """Trino functions DuckDB lacks (sqlglot leaves them as they are), by their meaning."""
-    literal = semantics.decimal_literal(node)
+    literal = semantics.number_literal(node)
     if literal is not None:
         # Typed before the types are annotated, so that VALUES columns carry them.
         return literal

@@ -5,7 +5,8 @@ rule either returns DuckDB SQL that computes what Trino computes (with the Trino
 on the new node, so that the rules for its parents see it), refuses the construct with
 ``NOT_SUPPORTED`` naming it, or leaves the node alone. The classes:
 
-* decimals: Trino's precision and scale for literals and ``+ - * / %``, exact division
+* decimals: Trino's precision and scale for ``DECIMAL '1.5'`` literals (an unquoted
+  ``1.5`` is a double, as Athena reads it) and ``+ - * / %``, exact division
   and modulus rounded half up at the result's scale, ``round``/``truncate``/``ceil``/
   ``floor``/``abs``/``sign`` keeping Trino's result type, ``avg`` of decimals a decimal;
 * integers: ``%`` and ``mod`` by zero fail; casts of doubles round half away from zero;
@@ -281,12 +282,33 @@ def _literals(node: exp.Expr) -> exp.Expr | None:
         text = node.this
         if re.fullmatch(r"\d+", text):
             return _typed(node, "int" if int(text) <= _INT32 else "bigint")
-        if re.fullmatch(r"\d*\.\d*", text):
-            decimal = literal_decimal(text)
-            if decimal is not None:
-                return _typed(node, decimal_type(*decimal))
-        return None
+        return double_literal(node)
     return decimal_literal(node)
+
+
+def double_literal(node: exp.Expr) -> exp.Expr | None:
+    """An unquoted decimal literal (``0.5``) as Athena reads it: a double.
+
+    Athena runs Trino with decimal literals parsed as double (the session property
+    ``parse_decimal_literals_as_double``): its documentation writes an exact decimal as
+    ``DECIMAL '0.12'``, and ``1 / 0.0`` is Infinity there. DuckDB, like Trino's default,
+    would make ``0.5`` a DECIMAL. The text is parsed as a double (correctly rounded, as
+    Java's Double.parseDouble does) rather than through a DECIMAL, which could not hold
+    a literal of more than 38 digits.
+    """
+    if (
+        isinstance(node, exp.Literal)
+        and not node.is_string
+        and re.fullmatch(r"\d*\.\d*", node.this)
+        and literal_decimal(node.this) is not None
+    ):
+        return _cast(exp.Literal.string(node.this), "double")
+    return None
+
+
+def number_literal(node: exp.Expr) -> exp.Expr | None:
+    """A decimal literal, quoted (``DECIMAL '1.5'``) or not (``1.5``), typed as Athena does."""
+    return double_literal(node) or decimal_literal(node)
 
 
 def decimal_literal(node: exp.Expr) -> exp.Expr | None:
@@ -483,6 +505,11 @@ def _numeric_casts(node: exp.Expr) -> exp.Expr | None:  # noqa: PLR0911 - one pe
     if target.this == DT.DECIMAL and not target.expressions:
         # Trino's bare DECIMAL is decimal(38,0); DuckDB's is DECIMAL(18,3).
         return _cast(source.copy(), decimal_type(_MAX_PRECISION, 0))
+    if target.this == DT.DECIMAL and _is(source, DT.DOUBLE):
+        # Trino rounds the double's shortest decimal text half up at the scale (1.005 is
+        # 1.01 in decimal(3,2)); DuckDB rounds its binary value (1.00). DuckDB's cast of
+        # that text rounds half up, and fails on NaN and Infinity as Trino does.
+        return _cast(_cast(source.copy(), "varchar"), target.copy())
     if target.this in _INTEGERS and _is(source, *_FLOATS):
         # Trino rounds half away from zero; DuckDB rounds half to even.
         return _cast(exp.Round(this=source.copy()), target.copy())

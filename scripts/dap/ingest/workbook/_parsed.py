@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -40,6 +41,8 @@ class _Columns:
     def __init__(self) -> None:
         self.names = _column_names()
         self.types = {name: RAW_SCHEMA.field(name).type for name in self.names}
+        for name in SHEET_CONSTANTS:  # one value a sheet: held once, not once a row
+            self.types[name] = pa.dictionary(pa.int32(), self.types[name])
         self.chunks: dict[str, list[pa.Array]] = {name: [] for name in self.names}
         self.rows = 0
 
@@ -56,6 +59,11 @@ class _Columns:
         """Append every batch of ``other`` (the same columns), without copying values."""
         for index in range(len(other.chunks[self.names[0]])):
             self.add({name: other.chunks[name][index] for name in self.names})
+
+    def constant(self, name: str, value: str, count: int) -> pa.Array:
+        """A column of ``count`` rows that all hold ``value`` (:data:`SHEET_CONSTANTS`)."""
+        indices = pa.array(np.zeros(count, dtype=np.int32))
+        return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string()))
 
     def column(self, name: str) -> pa.ChunkedArray:
         return pa.chunked_array(self.chunks[name], self.types[name])
@@ -91,7 +99,8 @@ class ParsedWorkbook:
     def to_arrow(self, sha256: str) -> pa.Table:
         """The rows as an Arrow table in raw-zone column order, minus ``ingested_at`` and
         ``extract_rows``."""
-        return self._with_lineage(self._typed(), sha256)
+        table = self._with_lineage(self._typed(), sha256)
+        return table.cast(pa.schema([RAW_SCHEMA.field(name) for name in table.column_names]))
 
     def by_year(self, sha256: str) -> Iterator[tuple[int | None, pa.Table]]:
         """The rows split by the year of their date, each part as :meth:`to_arrow` makes
@@ -153,6 +162,11 @@ class ParsedWorkbook:
         years: list[int | None] = pc.year(self.data.column(DATE_COLUMN.raw_name)).to_pylist()
         return years
 
+
+SHEET_CONSTANTS = ("source_sheet", "carried_columns")
+"""Columns with one value for a whole sheet, held dictionary-encoded until a raw file's
+rows are cast to the raw schema (:func:`dap.lake.load.build_raw_objects`): a million-row
+sheet would otherwise hold its name and measure list a million times over."""
 
 UNREADABLE_DATE_EXAMPLES = 5
 """How many unreadable dates messages, the manifest and the audit record quote."""

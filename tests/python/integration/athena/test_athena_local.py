@@ -116,7 +116,9 @@ def _ctas_sample(client: Client, name: str = "counts", partitioned: bool = False
 def test_integer_division_truncates_as_on_athena(client: Client) -> None:
     types, rows = client.rows("select 7 / 2 as a, -7 / 2 as b, 7.0 / 2 as c, 7 / 2.0 as d")
     assert rows == [["3", "-3", "3.5", "3.5"]]
-    assert types[:2] == ["integer", "integer"]
+    # Athena reads an unquoted 7.0 as a double (AWS's Athena docs: an exact decimal is
+    # written DECIMAL '7.0'), so the last two divisions are double divisions.
+    assert types == ["integer", "integer", "double", "double"]
     # The same text on DuckDB means something else: that is what the endpoint guards.
     assert duckdb.sql("select 7 / 2").fetchone() == (3.5,)
 
@@ -129,9 +131,13 @@ def test_integer_division_of_columns_truncates(client: Client) -> None:
 
 def test_integer_division_by_zero_fails_as_on_athena(client: Client) -> None:
     assert client.fails("select 1 / 0 as q") == "DIVISION_BY_ZERO: Division by zero"
-    # 1.0 is a decimal in Trino (decimal division by zero fails); 1.0e0 is a double.
-    _, rows = client.rows("select 1.0e0 / 0 > 1 as inf")  # double division is IEEE on both
-    assert rows == [["true"]]
+    # Athena reads 1.0 as a double, as it does 1.0e0 (dbt-athena's test__convert_numbers
+    # expects 1 / 0.0 to be Infinity); only DECIMAL '1.0' is a decimal, whose division by
+    # zero fails. Double division is IEEE.
+    types, rows = client.rows("select 1.0e0 / 0 as a, 1.0 / 0 as b, 1 / -0.0 as c, 0 / 0.0 as d")
+    assert rows == [["Infinity", "Infinity", "-Infinity", "NaN"]]
+    assert types == ["double"] * 4
+    assert client.fails("select decimal '1.0' / 0 as q") == "DIVISION_BY_ZERO: Division by zero"
 
 
 def test_result_types_are_athenas(client: Client) -> None:

@@ -262,6 +262,8 @@ def test_trusted_marts_on_athena_equal_the_duckdb_marts(
         warehouse.close()
 
 
+@pytest.mark.long  # a second full build on Athena (~2 min); the reissued-year test
+# below rebuilds the marts (with `ha`) after a load and checks no table is left over
 def test_rerunning_the_build_against_the_same_state_succeeds(
     athena_project: AthenaProject,
 ) -> None:
@@ -276,6 +278,11 @@ def test_rerunning_the_build_against_the_same_state_succeeds(
     assert athena_project.query(figures) == before
     rebuilt_by = athena_project.query(builds)
     assert rebuilt_by[1] == [[result.run_results["metadata"]["invocation_id"]]] != built_by[1]
+    _assert_no_leftover_tables(athena_project)
+
+
+def _assert_no_leftover_tables(athena_project: AthenaProject) -> None:
+    """No table dbt-athena makes on the way (``ha`` swaps, temporary tables) is left."""
     glue = _session().client("glue", endpoint_url=athena_project.endpoint.url)
     for db in ("curated", "trusted"):
         names = [t["Name"] for t in glue.get_tables(DatabaseName=db)["TableList"]]
@@ -442,3 +449,4 @@ def test_a_reissued_year_rebuilds_only_that_year_of_the_daily_mart_on_athena(
         "select calls_offered from trusted.fct_calls_handled_yearly where year = 2021"
     )
     assert yearly == [[after[[r[0] for r in after].index("2021")][4]]]
+    _assert_no_leftover_tables(athena_project)  # the marts were swapped in with `ha`
