@@ -10,66 +10,18 @@ for a CTAS table; the view columns keep the endpoint's convention of Trino names
 
 from __future__ import annotations
 
-from typing import Any
-
-import boto3
 import pytest
 
 from athena_local import AthenaLocal
-from testkit.support import ATHENA_REGION
+from testkit.athena_client import AthenaClient as Client
 
 BUCKET = "athena-arrays-test"
 
 
-class Client:
-    def __init__(self, endpoint: AthenaLocal) -> None:
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ATHENA_REGION
-        )
-        self.athena = session.client("athena", endpoint_url=endpoint.url)
-        self.glue = session.client("glue", endpoint_url=endpoint.url)
-        self.s3 = session.client("s3", endpoint_url=endpoint.url)
-
-    def execution(self, sql: str) -> dict[str, Any]:
-        query_id = self.athena.start_query_execution(
-            QueryString=sql,
-            QueryExecutionContext={"Database": "lab"},
-            ResultConfiguration={"OutputLocation": f"s3://{BUCKET}/results/"},
-        )["QueryExecutionId"]
-        return dict(self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"])
-
-    def ok(self, sql: str) -> None:
-        status = self.execution(sql)["Status"]
-        assert status["State"] == "SUCCEEDED", status.get("StateChangeReason")
-
-    def rows(self, sql: str) -> tuple[list[str], list[list[str | None]]]:
-        """(column types, data rows) of a query; its header row checked and dropped."""
-        execution = self.execution(sql)
-        assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get(
-            "StateChangeReason"
-        )
-        page = self.athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
-        info = page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
-        rows = [[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]]
-        assert rows[0] == [c["Name"] for c in info]
-        return [c["Type"] for c in info], rows[1:]
-
-    def fails(self, sql: str) -> str:
-        status = self.execution(sql)["Status"]
-        assert status["State"] == "FAILED", f"expected {sql!r} to fail"
-        return str(status["StateChangeReason"])
-
-    def glue_types(self, name: str) -> dict[str, str]:
-        table = self.glue.get_table(DatabaseName="lab", Name=name)["Table"]
-        return {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
-
-
 @pytest.fixture
 def client(athena_local: AthenaLocal) -> Client:
-    c = Client(athena_local)
-    c.s3.create_bucket(
-        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": ATHENA_REGION}
-    )
+    c = Client(athena_local, BUCKET)
+    c.create_bucket()
     c.ok("create schema if not exists lab")
     return c
 
@@ -87,7 +39,7 @@ def _ctas(client: Client, name: str, select: str) -> None:
 def test_replace_with_columns_as_arguments(client: Client) -> None:
     # dbt's replace test passes the search and replacement as columns; an empty search
     # puts the replacement around every character (TestStringFunctions.testReplace).
-    _, rows = client.rows(
+    _, rows = client.typed_rows(
         """select replace(s, t, r) as replaced from (values
             (1, 'abc', '', 'xx'), (2, 'a-b-c', '-', '+'), (3, '', '', 'y'),
             (4, 'abc', cast(null as varchar), 'x'), (5, 'héé', '', '.')
@@ -113,7 +65,7 @@ def test_ctas_records_element_types_and_reads_arrays_back(client: Client) -> Non
         "nested": "array<array<int>>",
         "doubles": "array<double>",
     }
-    types, rows = client.rows(
+    types, rows = client.typed_rows(
         "select ints, texts, nested, doubles, cardinality(ints) as n, ints[3] as third, "
         "ints || 4 as appended from lab.arrays"
     )
@@ -124,7 +76,7 @@ def test_ctas_records_element_types_and_reads_arrays_back(client: Client) -> Non
 def test_ctas_records_map_types_and_reads_maps_back(client: Client) -> None:
     _ctas(client, "maps", "select map(array['a', 'b'], array[1, 2]) as m")
     assert client.glue_types("maps") == {"m": "map<string,int>"}
-    _, rows = client.rows("select m['b'] as b, cardinality(m) as n from lab.maps")
+    _, rows = client.typed_rows("select m['b'] as b, cardinality(m) as n from lab.maps")
     assert rows == [["2", "2"]]
 
 
@@ -133,7 +85,7 @@ def test_views_record_element_types_and_compare_arrays(client: Client) -> None:
     client.ok("create view lab.expected as select 1 as id, array[1, 2, 3, 4] as array_col")
     client.ok("create view lab.actual as select 1 as id, array[1, 2, 3] || 4 as array_col")
     assert client.glue_types("actual") == {"id": "integer", "array_col": "array(integer)"}
-    _, rows = client.rows(
+    _, rows = client.typed_rows(
         """select count(*) as n from (
             (select array_col, id from lab.expected except select array_col, id from lab.actual)
             union all
@@ -141,7 +93,7 @@ def test_views_record_element_types_and_compare_arrays(client: Client) -> None:
         ) as a"""
     )
     assert rows == [["0"]]
-    _, rows = client.rows("select array_col from lab.actual")
+    _, rows = client.typed_rows("select array_col from lab.actual")
     assert rows == [["[1, 2, 3, 4]"]]
 
 
@@ -166,7 +118,7 @@ def test_arrays_in_text_tables_and_as_partitions_are_refused(client: Client) -> 
 def test_ctas_records_named_rows_as_structs_and_refuses_anonymous_rows(client: Client) -> None:
     _ctas(client, "rows", "select cast(row(1, 'a') as row(x integer, y varchar)) as r")
     assert client.glue_types("rows") == {"r": "struct<x:int,y:string>"}
-    _, rows = client.rows("select r.x as x, r.y as y from lab.rows")
+    _, rows = client.typed_rows("select r.x as x, r.y as y from lab.rows")
     assert rows == [["1", "a"]]
     # Trino's Hive connector names no fields for you (HiveTypeTranslator's refusal).
     assert client.fails(

@@ -10,62 +10,18 @@ test_on_schema_change.py in its source distribution).
 
 from __future__ import annotations
 
-from typing import Any
-
-import boto3
 import pytest
 
 from athena_local import AthenaLocal
-from testkit.support import ATHENA_REGION
+from testkit.athena_client import AthenaClient as Client
 
 BUCKET = "athena-statements-test"
 
 
-class Client:
-    def __init__(self, endpoint: AthenaLocal) -> None:
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ATHENA_REGION
-        )
-        self.athena = session.client("athena", endpoint_url=endpoint.url)
-        self.s3 = session.client("s3", endpoint_url=endpoint.url)
-
-    def execution(self, sql: str) -> dict[str, Any]:
-        query_id = self.athena.start_query_execution(
-            QueryString=sql,
-            QueryExecutionContext={"Database": "lab"},
-            ResultConfiguration={"OutputLocation": f"s3://{BUCKET}/results/"},
-        )["QueryExecutionId"]
-        return self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-
-    def result(self, sql: str) -> tuple[dict[str, Any], list[str], list[list[str | None]]]:
-        """(execution, column names, every row as returned, header row included if any)."""
-        execution = self.execution(sql)
-        assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get(
-            "StateChangeReason"
-        )
-        page = self.athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
-        info = page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
-        rows = [[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]]
-        return execution, [f"{c['Name']}:{c['Type']}" for c in info], rows
-
-    def rows(self, sql: str) -> list[list[str | None]]:
-        """Data rows of a query (its header row checked and dropped)."""
-        _, columns, rows = self.result(sql)
-        assert rows[0] == [c.split(":")[0] for c in columns]
-        return rows[1:]
-
-    def fails(self, sql: str) -> str:
-        status = self.execution(sql)["Status"]
-        assert status["State"] == "FAILED", f"expected {sql!r} to fail"
-        return str(status["StateChangeReason"])
-
-
 @pytest.fixture
 def client(athena_local: AthenaLocal) -> Client:
-    c = Client(athena_local)
-    c.s3.create_bucket(
-        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": ATHENA_REGION}
-    )
+    c = Client(athena_local, BUCKET)
+    c.create_bucket()
     c.result("create schema lab")
     c.result(
         "create table lab.calls with (partitioned_by = array['year'], "
