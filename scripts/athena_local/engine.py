@@ -14,12 +14,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -1134,33 +1132,6 @@ def _partition_folder(keys: list[str], values: list[str] | tuple[str, ...]) -> s
         return "".join(f"%{ord(c):02X}" if c in _HIVE_ESCAPED else c for c in text)
 
     return "/".join(f"{escape(k)}={escape(v)}" for k, v in zip(keys, values, strict=True))
-
-
-def _format_rows(table: pa.Table) -> list[list[str | None]]:
-    return [[_format_value(v) for v in row.values()] for row in table.to_pylist()]
-
-
-def _format_value(value: object) -> str | None:  # noqa: PLR0911
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return repr(value)
-    if isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-        return f"{text} UTC" if value.tzinfo is not None else text
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
 
 
 def _properties(statement: exp.Create) -> dict[str, Any]:  # noqa: PLR0912
