@@ -11,7 +11,7 @@ from dap.settings import Settings
 
 
 def register(sub: Subparsers[argparse.ArgumentParser], settings: Settings) -> None:
-    from dap.ingest.fetch import EXPORT_FORMATS, EXPORTS_URL  # noqa: PLC0415
+    from dap.ingest.exports import EXPORT_FORMATS, EXPORTS_URL  # noqa: PLC0415
 
     parser = sub.add_parser(
         "fetch",

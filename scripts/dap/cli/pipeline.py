@@ -13,7 +13,7 @@ from dap.settings import Settings
 if TYPE_CHECKING:
     import boto3
 
-    from dap.ingest.fetch import ExportFormat
+    from dap.ingest.exports import ExportFormat
     from dap.lake.audit import Identity
     from dap.lake.catalog import GlueCatalog
     from dap.lake.storage import Lake
@@ -41,7 +41,7 @@ summary to stdout. Exit status 1 names the step that failed and what to do."""
 
 
 def register(sub: Subparsers[argparse.ArgumentParser], settings: Settings) -> None:
-    from dap.ingest.fetch import EXPORT_FORMATS, EXPORTS_URL  # noqa: PLC0415
+    from dap.ingest.exports import EXPORT_FORMATS, EXPORTS_URL  # noqa: PLC0415
 
     parser = sub.add_parser(
         "pipeline",
@@ -104,7 +104,7 @@ def register(sub: Subparsers[argparse.ArgumentParser], settings: Settings) -> No
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dap.ingest.fetch import EXPORT_FORMATS, export_url  # noqa: PLC0415
+    from dap.ingest.exports import EXPORT_FORMATS, export_url  # noqa: PLC0415
     from dap.lake.audit import local_identity  # noqa: PLC0415
     from dap.lake.storage import open_lake  # noqa: PLC0415
     from dap.ops.pipeline import PipelineConfig, find_dbt, run_pipeline  # noqa: PLC0415

@@ -21,22 +21,14 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Literal, get_args
+from typing import BinaryIO
 
 import requests
 import tenacity
 
 from dap.errors import FetchError, WorkbookError
+from dap.ingest.exports import EXPORT_STEM, ExportFormat, export_url
 
-ExportFormat = Literal["xlsx", "csv", "parquet"]
-"""The portal's exports that ``dap load`` reads (the portal's JSON export it does not)."""
-EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
-EXPORTS_URL = (
-    "https://opendata.vancouver.ca/api/explore/v2.1/catalog/datasets/"
-    "3-1-1-contact-centre-metrics/exports"
-)
-DEFAULT_URL = f"{EXPORTS_URL}/xlsx"
-EXPORT_STEM = "3-1-1-contact-centre-metrics"
 MAX_DELAY = 60.0
 CHUNK_SIZE = 1 << 16
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -50,13 +42,6 @@ class _RetryableError(Exception):
     def __init__(self, description: str, retry_after: float | None = None) -> None:
         super().__init__(description)
         self.retry_after = retry_after
-
-
-def export_url(export_format: ExportFormat = "xlsx") -> str:
-    """The portal's export URL for ``export_format``."""
-    if export_format not in EXPORT_FORMATS:
-        raise ValueError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
-    return f"{EXPORTS_URL}/{export_format}"
 
 
 def fetch_export(

@@ -49,7 +49,7 @@ from dap.ops._build_state import (
 if TYPE_CHECKING:
     import boto3
 
-    from dap.ingest.fetch import ExportFormat
+    from dap.ingest.exports import ExportFormat
     from dap.lake.audit import Identity
     from dap.lake.catalog import GlueCatalog
     from dap.lake.load import LoadSummary

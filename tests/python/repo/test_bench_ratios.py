@@ -63,3 +63,14 @@ def test_a_missed_ratio_is_not_accepted(seconds: float, mib: float, missed: str)
     assert not result.accepted
     table = loader_table(result)
     assert any(missed in line and line.endswith("NOT met") for line in table.splitlines())
+
+
+def test_each_contender_is_its_median_run() -> None:
+    from bench.__main__ import _median_run  # noqa: PLC0415
+
+    def run(seconds: float, mib: float) -> Contender:
+        return Contender("ours", ROWS, seconds, seconds, Measurement(seconds, seconds, mib, 0, mib))
+
+    kept = _median_run([run(5.0, 700.0), run(3.0, 640.0), run(4.0, 600.0)])
+    assert kept.seconds == 4.0
+    assert kept.process.peak_memory_mib == 640.0  # the median peak, whichever run it was

@@ -53,6 +53,31 @@ def run_dbt_cli(
     return DbtResult(proc.returncode, proc.stdout + proc.stderr, run_results)
 
 
+def run_make_build(lake: Path, target: Path, profiles: Path) -> tuple[str, dict]:
+    """`make build LAKE=lake` (what `make run` builds: `dap build`, then dbt only for what
+    is new) with the test's profile and dbt target: its output and the last dbt run's
+    results (the previous ones where it started no dbt)."""
+    env = {
+        **os.environ,
+        "DAP_LAKE": str(lake),
+        "DBT_PROFILES_DIR": str(profiles),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(target / "logs"),
+    }
+    env.pop("DBT_TARGET", None)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-s", "build", f"LAKE={lake}"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return done.stdout, json.loads((target / "run_results.json").read_text())
+
+
 def run_dap(*args: str, lake: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if lake is not None:

@@ -35,6 +35,7 @@ from dap.ingest.guard._sheet_xml import (
     MAX_EXCEL_ROWS,
     MAX_SHARED_STRINGS,
     MAX_SHEET_CELLS,
+    SheetCells,
 )
 from dap.ingest.guard._zip import MAX_MEMBERS, MAX_RATIO, MAX_UNCOMPRESSED, RATIO_FLOOR
 
@@ -52,5 +53,6 @@ __all__ = [
     "RATIO_FLOOR",
     "ArchiveReport",
     "ParserProbe",
+    "SheetCells",
     "check_archive",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from dap.errors import Location
 from dap.ingest.guard._ole import _CFB_MAGIC, _check_compound_file
+from dap.ingest.guard._sheet_xml import SheetCells
 from dap.ingest.guard._zip import _ZIP_MAGIC, _ZipCheck
 
 
@@ -19,6 +20,9 @@ class ArchiveReport:
     """Sheet name (as the workbook names it) -> (row, column), 0-based -> why the cell,
     which the parser reads as empty, has no value: ``error cell #N/A`` or ``formula with
     no saved value``."""
+    cells: dict[str, SheetCells] = field(default_factory=dict)
+    """Sheet name -> its cells counted in the XML (an `.xlsx` only): what the fast read
+    (:mod:`dap.ingest.workbook._fast`) checks that it read every cell as it was."""
 
 
 def check_archive(file_name: str, data: bytes) -> ArchiveReport:
@@ -32,4 +36,5 @@ def check_archive(file_name: str, data: bytes) -> ArchiveReport:
         return ArchiveReport()
     if not data.startswith(_ZIP_MAGIC):
         return ArchiveReport()  # not a zip: the parser says whether it can read it
-    return ArchiveReport(_ZipCheck(file_name, data).run())
+    check = _ZipCheck(file_name, data)
+    return ArchiveReport(check.run(), check.cells)

@@ -18,7 +18,7 @@ more at the peak of a one-million-row sheet, for the same CPU time)."""
 
 def _read_ahead(pieces: Iterator[bytes]) -> Iterator[bytes]:
     """``pieces``, made by a helper thread up to :data:`_READ_AHEAD_PIECES` ahead of the
-    reader: zlib inflates without holding the interpreter lock, so a large sheet is
+    reader: ISA-L (like zlib) inflates without holding the interpreter lock, so a large sheet is
     inflated on one core while the pieces before are scanned on the other. What the
     helper raises is raised here; when the reader stops early, the helper stops too."""
     handoff: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=_READ_AHEAD_PIECES)

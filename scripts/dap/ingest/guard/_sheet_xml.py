@@ -26,7 +26,9 @@ spaces around ``=`` (``r='XFD1'``, ``r = "XFD1"``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from dap.ingest.guard._tags import Marks, usual_cells
 from dap.ingest.pii import column_letter
 
 MAX_SHEET_CELLS = 1 << 24
@@ -71,6 +73,18 @@ def _without_prefixes(text: bytes) -> bytes:
     if b":" not in text or _PREFIX_HINT.search(text) is None:  # memchr first: no colon
         return text
     return _TAG_PREFIX.sub(rb"<\1", text)
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    """What the scan counted of one worksheet's cells."""
+
+    with_content: int
+    """Cells written with content (``</c>``): each holds a value, or is an error cell or a
+    formula the parser reads as empty (noted), or is empty all the same."""
+    typed: int
+    """At least the cells carrying a type other than a number (``t="s"``, ``"str"``,
+    ``"inlineStr"``, ``"b"``, ``"e"``, ``"d"``): :meth:`._tags.Marks.typed`."""
 
 
 class _SharedStrings:
@@ -145,6 +159,7 @@ class _SheetScan:
         self.max_column = 0  # highest column number a cell with content takes (1-based)
         self.row = 0  # the number of the last row tag read
         self.notes: dict[tuple[int, int], str] = {}
+        self.typed = 0  # at least the cells with a type other than a number (Marks.typed)
 
     @property
     def height(self) -> int:
@@ -182,9 +197,16 @@ class _SheetScan:
         self._raise_maxima(text)
         if text.count(b"<c") != text.count(b'<c r="'):  # cells without a leading r="", or <col>
             self._irregular_cells(text)
-        if b't="e"' in text:
+        self._mark(text)
+
+    def _mark(self, text: bytes) -> None:
+        """Note the error cells and formulas without a value in ``text``, and count its
+        typed cells."""
+        marks = Marks(text)
+        self.typed += marks.typed()
+        if marks.error_type():
             self._note_errors(text)
-        if _FORMULA_TAG.search(text):
+        if marks.formula():
             self._note_formulas(text)
 
     def _raise_maxima(self, text: bytes) -> None:
@@ -325,12 +347,12 @@ class _QuickSheetScan(_SheetScan):
     def _scan(self, text: bytes) -> None:
         if not self.usual:
             return
-        if _UNUSUAL_CELL.search(text):
-            self.usual = False
-            self.notes = {}
-            return
-        self.cells += text.count(b"</c>")
-        if b't="e"' in text:
-            self._note_errors(text)
-        if _FORMULA_TAG.search(text):
-            self._note_formulas(text)
+        counted = usual_cells(text)  # the usual piece, answered at once (._tags)
+        if counted is None:
+            if _UNUSUAL_CELL.search(text):
+                self.usual = False
+                self.notes = {}
+                return
+            counted = text.count(b"</c>")
+        self.cells += counted
+        self._mark(text)

@@ -7,10 +7,12 @@ inflated and verified, and each worksheet measured on the way.
   compress 5-20:1; 100:1 leaves room for repetitive sheets, deflate's own limit is about
   1,032:1). Only the methods Excel uses (stored, deflate) and no zip encryption.
 - **Every member is inflated here** in 1 MiB pieces and must come to exactly its declared
-  size with the declared CRC-32: a member whose header lies about its size is stopped as
-  soon as it inflates past it, so memory stays bounded whatever the file says. A large
-  member is inflated by a helper thread (:mod:`._read_ahead`) while the pieces before it
-  are scanned.
+  size with the declared CRC-32 (inflated and checked with ISA-L, through ``isal``'s
+  zlib-compatible module: about 2.5x faster than zlib at inflating a worksheet and 6x at
+  its CRC, on every `.xlsx` load's path). A member whose header lies about its size is
+  stopped as soon as it inflates past it, so memory stays bounded whatever the file says.
+  A large member is inflated by a helper thread (:mod:`._read_ahead`) while the pieces
+  before it are scanned.
 - **Each worksheet** (found through ``xl/workbook.xml`` and its relationships) and the
   shared string table are measured in the same pass (:mod:`._sheet_xml`), and refused
   when they exceed its limits. Every other XML part is measured as a worksheet too (its
@@ -26,9 +28,11 @@ import io
 import posixpath
 import struct
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
+from typing import cast
 from xml.etree import ElementTree
+
+from isal import isal_zlib
 
 from dap.errors import Location, WorkbookError
 from dap.ingest.guard._read_ahead import _READ_AHEAD_CHUNK, _READ_AHEAD_FLOOR, _read_ahead
@@ -37,6 +41,7 @@ from dap.ingest.guard._sheet_xml import (
     MAX_EXCEL_ROWS,
     MAX_SHARED_STRINGS,
     MAX_SHEET_CELLS,
+    SheetCells,
     _QuickSheetScan,
     _SharedStrings,
     _SheetScan,
@@ -55,6 +60,8 @@ RATIO_FLOOR = 10 << 20
 _CHUNK = 1 << 20
 
 _ZIP_MAGIC = b"PK\x03\x04"
+_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
+"""What ISA-L raises on invalid deflate data (its stubs declare it as an instance)."""
 _STORED, _DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
 
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -73,6 +80,7 @@ class _ZipCheck:
         self.where = Location(file_name)
         self.sheet_parts: dict[str, str] = {}  # member name -> sheet name
         self.notes: dict[str, dict[tuple[int, int], str]] = {}  # sheet name -> its notes
+        self.cells: dict[str, SheetCells] = {}  # sheet name -> its cells counted
 
     def stop(self, member: str | None, problem: str) -> WorkbookError:
         sheet = self.sheet_parts.get(member) if member is not None else None
@@ -112,6 +120,7 @@ class _ZipCheck:
                 scan = self._scan_sheet(info, sheet)
                 if scan.notes:
                     self.notes[sheet] = scan.notes
+                self.cells[sheet] = SheetCells(scan.cells, scan.typed)
             elif info.filename.lower().endswith("sharedstrings.xml"):
                 strings = _SharedStrings()
                 self._inflate(info, strings.feed)
@@ -210,7 +219,7 @@ class _ZipCheck:
                     f"{info.file_size:,} bytes its header declares (a decompression bomb?); "
                     "refusing to read it",
                 )
-            crc = zlib.crc32(piece, crc)
+            crc = isal_zlib.crc32(piece, crc)
             sink(piece)
         if produced != info.file_size:
             raise self._damaged(info, f"it inflates to {produced:,} bytes, not {info.file_size:,}")
@@ -219,7 +228,7 @@ class _ZipCheck:
 
     def _deflated(self, info: zipfile.ZipInfo, view: memoryview, size: int) -> Iterator[bytes]:
         """The inflated data in pieces of at most ``size`` bytes."""
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        inflater = isal_zlib.decompressobj(-isal_zlib.MAX_WBITS)
         pos = 0
         try:
             while not inflater.eof:
@@ -230,7 +239,7 @@ class _ZipCheck:
                     pos += size
                 else:
                     raise self._damaged(info, "its compressed data ends early")
-        except zlib.error as exc:
+        except _INFLATE_ERROR as exc:
             raise self._damaged(info, f"invalid compressed data ({exc})") from exc
 
     def _read_small(self, info: zipfile.ZipInfo) -> bytes:

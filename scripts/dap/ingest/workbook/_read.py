@@ -78,16 +78,21 @@ def parse_workbook(file_name: str, data: bytes, *, pii: PiiPolicy = "stop") -> P
         # shared string count, the sheets' extent). Anything else is opened only once the
         # probe has had the parser open it (a damaged .xls can abort the parser). A
         # failure to open is held until the probe has given its verdict.
-        opened = _open(data) if fast_to is not None else None
+        opened = _open(data, probe.file_path()) if fast_to is not None else None
         probe.result()
         if opened is None:
             opened = _open(data)
-        fast = read_fast_sheets(fast_to) if fast_to is not None else {}
+        fast = read_fast_sheets(fast_to, report.cells) if fast_to is not None else {}
     return _parse_checked(file_name, data, findings, pii, report.notes, fast, opened)
 
 
-def _open(data: bytes) -> CalamineWorkbook | BaseException:
+def _open(data: bytes, path: str | None = None) -> CalamineWorkbook | BaseException:
+    """The workbook opened by calamine, from ``path`` (a file holding ``data``) where
+    there is one: calamine then reads the zip members it needs from the file, where from
+    the bytes it would hold a copy of the whole workbook (45 MB for a million rows)."""
     try:
+        if path is not None:
+            return CalamineWorkbook.from_path(path)
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
         return exc

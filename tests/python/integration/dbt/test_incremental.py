@@ -4,9 +4,6 @@ included; `make build` with nothing new rebuilds nothing."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +11,7 @@ import duckdb
 import pytest
 
 from dap.samples.excel_writer import Cell
-from testkit.support import REPO_ROOT, DbtRunner
+from testkit.support import DbtRunner, run_make_build
 from testkit.workbooks import HEADER, SHEET, rows_for, run_dap, simple_book, xlsx
 
 pytestmark = pytest.mark.dbt
@@ -97,46 +94,23 @@ def test_incremental_runs_equal_a_full_refresh_after_a_sequence_of_loads(
     assert len({i for ids in _invocation_by_year(lake).values() for i in ids}) == 1
 
 
-def _make_build(lake: Path, target: Path, profiles: Path) -> tuple[str, dict[str, object]]:
-    env = {
-        **os.environ,
-        "DAP_LAKE": str(lake),
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_LOG_PATH": str(target / "logs"),
-    }
-    env.pop("DBT_TARGET", None)
-    done = subprocess.run(
-        ["make", "--no-print-directory", "-s", "build", f"LAKE={lake}"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    results = json.loads((target / "run_results.json").read_text())
-    return done.stdout, results
-
-
 def test_make_build_with_nothing_new_rebuilds_nothing(tmp_path, dbt_profiles_dir):
     lake = tmp_path / "lake"
     target = tmp_path / "target"
     books = tmp_path / "in"
     _load(lake, simple_book(books / "2020.xlsx", date(2020, 6, 1), 20))
-    output, results = _make_build(lake, target, dbt_profiles_dir)
+    output, results = run_make_build(lake, target, dbt_profiles_dir)
     assert f"dbt build (first build of {lake})" in output
     models = {r["unique_id"] for r in results["results"] if r["unique_id"].startswith("model.")}
     assert "model.vancouver_311.fct_contact_centre_daily" in models
 
     _load(lake, simple_book(books / "2020.xlsx", date(2020, 6, 1), 20))  # the same file again
-    output, results = _make_build(lake, target, dbt_profiles_dir)
+    output, results = run_make_build(lake, target, dbt_profiles_dir)
     assert "nothing new" in output  # decided without dbt (dap build): no dbt process ran
     assert "dbt not started" in output
 
     _load(lake, simple_book(books / "2021.xlsx", date(2021, 6, 1), 20))
-    output, results = _make_build(lake, target, dbt_profiles_dir)
+    output, results = run_make_build(lake, target, dbt_profiles_dir)
     built = {r["unique_id"] for r in results["results"] if r["unique_id"].startswith("model.")}
     assert "model.vancouver_311.fct_contact_centre_daily" in built
     statuses = {r["unique_id"]: r["status"] for r in results["results"]}

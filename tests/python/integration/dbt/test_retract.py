@@ -6,9 +6,6 @@ workbooks always, and with the real dataset when it is present."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import duckdb
 import pytest
 
 from dap.samples.synthetic import csv_rows_to_workbooks
-from testkit.support import REPO_ROOT, DbtRunner
+from testkit.support import DbtRunner, run_make_build
 from testkit.workbooks import HEADER, SHEET, row, run_dap, sha256_of, simple_book, xlsx
 
 pytestmark = pytest.mark.dbt
@@ -62,31 +59,13 @@ def _dap(*args: str | Path) -> str:
 def _make_build(lake: Path, target: Path, profiles: Path) -> tuple[str, set[str]]:
     """`make build` (source freshness, then what is fresher or modified): its output and
     the models it built."""
-    env = {
-        **os.environ,
-        "DAP_LAKE": str(lake),
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_LOG_PATH": str(target / "logs"),
-    }
-    env.pop("DBT_TARGET", None)
-    done = subprocess.run(
-        ["make", "--no-print-directory", "-s", "build", f"LAKE={lake}"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    results = json.loads((target / "run_results.json").read_text())
+    output, results = run_make_build(lake, target, profiles)
     built = {
         r["unique_id"].rsplit(".", 1)[-1]
         for r in results["results"]
         if r["unique_id"].startswith("model.")
     }
-    return done.stdout, built
+    return output, built
 
 
 def test_retract_and_restore_through_make_build(tmp_path, dbt_profiles_dir):

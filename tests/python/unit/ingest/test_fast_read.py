@@ -160,6 +160,44 @@ def test_a_cell_the_column_parser_must_read_steps_aside_or_matches(
     both_ways(monkeypatch, fast_sheets, "odd-cell.xlsx", _book(build))
 
 
+LONG_ROWS = [HEADER, *rows_for(date(2020, 1, 1), 1_200)]
+"""Longer than the 1,000 rows from which fastexcel types a column: a cell below them of
+another kind is made to fit the column's type there, and the fast read must notice."""
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("C1107", "abc"),  # text among counts: fastexcel makes it empty
+        ("C1108", "12"),  # a number as text: fastexcel makes it 12
+        ("F1114", True),  # a boolean among numbers: fastexcel makes it 1.0
+        ("C1109", datetime(2023, 1, 1)),  # a date among counts: made empty
+        ("E1115", timedelta(seconds=30)),  # a duration among numbers
+        ("A1111", "2023-01-10"),  # a date as text among dates
+        ("A1112", 45000.0),  # a serial number among dates
+        ("A1113", 30.0),  # a serial number before 1900-03-01
+        ("B1116", " "),  # a blank that is text
+        ("C1117", "604-871-7000"),  # personal data as text among counts
+        ("J1118", 7),  # a number in a column of text below its first 1,000 rows
+    ],
+)
+def test_a_cell_below_the_typing_rows_steps_aside_or_matches(
+    monkeypatch, fast_sheets, cell, value
+) -> None:
+    def build(book: openpyxl.Workbook) -> None:
+        sheet = _metrics_sheet(book, LONG_ROWS)
+        sheet[cell] = value
+        if cell.startswith("J"):
+            sheet["J5"] = "a note"  # column J is text in fastexcel's first 1,000 rows
+
+    both_ways(monkeypatch, fast_sheets, "odd-cell.xlsx", _book(build), "mask")
+
+
+def test_a_long_plain_export_is_read_fast(monkeypatch, fast_sheets) -> None:
+    data = _book(lambda book: _metrics_sheet(book, LONG_ROWS))
+    assert both_ways(monkeypatch, fast_sheets, "long.xlsx", data) == [SHEET]
+
+
 @pytest.mark.parametrize("pii", ["stop", "mask"])
 def test_personal_data_anywhere_is_found_alike(monkeypatch, fast_sheets, pii) -> None:
     def build(book: openpyxl.Workbook) -> None:

@@ -21,13 +21,8 @@ from python_calamine import CalamineWorkbook
 
 from dap.cli import main
 from dap.errors import FetchError
-from dap.ingest.fetch import (
-    DEFAULT_URL,
-    EXPORT_FORMATS,
-    ExportFormat,
-    export_url,
-    fetch_export,
-)
+from dap.ingest.exports import DEFAULT_URL, EXPORT_FORMATS, ExportFormat, export_url
+from dap.ingest.fetch import fetch_export
 from dap.samples.excel_writer import Cell, write_xls, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -462,7 +457,7 @@ def test_a_body_not_in_the_chosen_format_is_rejected(
 def test_the_default_url_follows_the_format(
     server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dap.ingest.fetch.EXPORTS_URL", server.url("/exports"))
+    monkeypatch.setattr("dap.ingest.exports.EXPORTS_URL", server.url("/exports"))
     path = fetch_export(tmp_path, export_format="csv")
     assert path.name == "3-1-1-contact-centre-metrics.csv"
     assert server.hits["/exports/csv"] == 1
@@ -474,7 +469,7 @@ def test_dap_fetch_format_option(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr("dap.ingest.fetch.EXPORTS_URL", server.url("/exports"))
+    monkeypatch.setattr("dap.ingest.exports.EXPORTS_URL", server.url("/exports"))
     assert main(["fetch", "--out", str(tmp_path), "--format", "parquet"]) == 0
     assert capsys.readouterr().out == f"{tmp_path / '3-1-1-contact-centre-metrics.parquet'}\n"
     assert main(["fetch", "--out", str(tmp_path)]) == 0  # xlsx, as before
