@@ -7,7 +7,8 @@ to ``build/bench/``; the million-row workbook and the synthetic extracts are cac
 - Loader: one ``.xlsx`` of a million rows to raw Parquet by ``dap load``, by fastexcel and
   polars to Parquet (the fastest parse to Arrow is the floor), bare parsing with
   python-calamine, and a plain pandas + openpyxl loader, each in a fresh process
-  (:mod:`bench.contenders`): three runs each in rounds (pandas once), the median kept.
+  (:mod:`bench.contenders`): three timed runs each in rounds, the median kept, then one
+  run each with its process tree's memory sampled (pandas once, sampled).
 - Pipeline: ``make run``'s steps (setup excluded) on the real 15-year dataset
   (``../shared/data``; the sample when it is absent), cold, then again with nothing new.
 - Scale: the same steps on 1x, 10x and 100x the real dataset's rows in synthetic
@@ -34,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.contenders import CONTENDERS
-from bench.measure import Measurement, run_measured
+from bench.measure import Measurement, StepFailedError, run_measured
 from bench.pipeline import (
     BIN,
     REAL_CSV,
@@ -137,26 +138,37 @@ class LoaderResult:
 
 
 LOADER_RUNS = 3
-"""Runs of each contender but pandas (whose run takes most of a minute and whose ratio has
-a wide margin), in rounds, so that every contender meets the machine's moments alike."""
+"""Timed runs of each contender but pandas (whose run takes most of a minute and whose ratio
+has a wide margin), in rounds, so that every contender meets the machine's moments alike."""
 ONCE = ("pandas",)
 
 
-def _run_contender(name: str, workbook: Path, rows: int, run: int) -> Contender:
+def _run_contender(
+    name: str, workbook: Path, rows: int, run: str, *, sample_memory: bool
+) -> Contender:
     workdir = BUILD / "loader" / name
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     result = workdir / "result.json"
-    process = run_measured(
-        [BIN / "python", "-m", "bench.contenders", name, workbook, workdir, result],
-        log=workdir / f"log-{run}.txt",
-        cwd=REPO_ROOT,
-    )
+    command = [BIN / "python", "-m", "bench.contenders", name, workbook, workdir, result]
+
+    def measured(log: str) -> Measurement:
+        return run_measured(command, log=workdir / log, cwd=REPO_ROOT, sample_memory=sample_memory)
+
+    try:
+        process = measured(f"log-{run}.txt")
+    except StepFailedError as failed:
+        # Once: pyarrow with pandas has been seen to abort at exit ("terminate called
+        # without an active exception") after a complete run. Said, then run again.
+        say(f"  {name} ({run}) failed, run again: {str(failed).splitlines()[0]}")
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        process = measured(f"log-{run}-again.txt")
     outcome = json.loads(result.read_text())
     if outcome["rows"] != rows:
         raise SystemExit(f"{name} read {outcome['rows']:,} rows, expected {rows:,}")
     took = outcome["seconds"]
-    say(f"  {name} (run {run}): {took:.2f} s, {rate(rows, took)} rows/s")
+    say(f"  {name} ({run}): {took:.2f} s, {rate(rows, took)} rows/s")
     return Contender(
         name,
         outcome["rows"],
@@ -167,27 +179,28 @@ def _run_contender(name: str, workbook: Path, rows: int, run: int) -> Contender:
     )
 
 
-def _median_run(runs: list[Contender]) -> Contender:
-    """The run with the median seconds; its memory is the median of the runs' peaks."""
+def _median_run(runs: list[Contender], memory: Contender) -> Contender:
+    """The timed run with the median seconds, with the process tree's memory of the run
+    that sampled it."""
     chosen = sorted(runs, key=lambda c: c.seconds)[len(runs) // 2]
-    peaks = sorted(c.process.peak_memory_mib for c in runs)
-    process = replace(chosen.process, peak_tree_mib=peaks[len(peaks) // 2])
+    process = replace(chosen.process, peak_tree_mib=memory.process.peak_tree_mib)
     return replace(chosen, process=process)
 
 
 def bench_loader(rows: int, runs: int = LOADER_RUNS) -> LoaderResult:
-    say(f"loader: {rows:,}-row workbook, {runs} run(s) of each contender but pandas")
+    say(f"loader: {rows:,}-row workbook, {runs} timed run(s) of each contender but pandas")
     started = time.perf_counter()
     workbook = big_workbook(BUILD / "workbooks", rows)
     say(f"  workbook {workbook.relative_to(REPO_ROOT)} ({time.perf_counter() - started:.1f} s)")
     workbook.read_bytes()  # in the page cache for every contender alike
-    measured: dict[str, list[Contender]] = {name: [] for name in CONTENDERS}
+    timed: dict[str, list[Contender]] = {n: [] for n in CONTENDERS if n not in ONCE}
     for run in range(1, runs + 1):
-        for name in CONTENDERS:
-            if name in ONCE and measured[name]:
-                continue
-            measured[name].append(_run_contender(name, workbook, rows, run))
-    results = {name: _median_run(found) for name, found in measured.items()}
+        for name, found in timed.items():
+            found.append(_run_contender(name, workbook, rows, f"run {run}", sample_memory=False))
+    results = {}
+    for name in CONTENDERS:
+        memory = _run_contender(name, workbook, rows, "memory", sample_memory=True)
+        results[name] = _median_run(timed.get(name) or [memory], memory)
     say("  ours, stage by stage ...")
     stages_json = BUILD / "loader" / "stages.json"
     run_measured(

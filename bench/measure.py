@@ -4,7 +4,8 @@ Each step is started by a small launcher (a bare ``python -I -S``) that spawns i
 for it with :func:`os.wait4`, which returns that child's own resource usage: ``ru_maxrss``
 is its peak resident set size (on Linux in KiB; it covers the children the step waited
 for, such as dbt's, but one at a time, never their sum). So the launcher also adds up the
-proportional memory (PSS) of the step and every process under it every 20 ms (``/proc``):
+proportional memory (PSS) of the step and every process under it every 20 ms (``/proc``;
+not in a run made with ``sample_memory=False``, which times a step without that load):
 a step that works in two processes at once (``dap load``'s parser probe beside its
 container check) is charged for both, and the libraries both map once.
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 LAUNCHER = """
 import json, os, shutil, sys, threading, time
-result, argv = sys.argv[1], sys.argv[2:]
+result, sampling, argv = sys.argv[1], sys.argv[2] == "sample", sys.argv[3:]
 tree_peak = [0]
 done = threading.Event()
 
@@ -41,25 +42,29 @@ def pss(pid):
 
 def tree_rss(root):
     # Memory in KiB of root and every process below it, now (Linux /proc; 0 elsewhere).
-    parents, rss = {}, {}
+    # The tree is found from every process's parent (cheap), then only its processes'
+    # PSS is read (walking a large process's page tables is not cheap: read for every
+    # process on the machine every 20 ms, it took CPU from the step being measured).
+    parents = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 stat = f.read()
-            pid = int(entry)
-            parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
-            rss[pid] = pss(pid)
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
     total = 0
-    for pid, kib in rss.items():
+    for pid in parents:
         walk = pid
         while walk in parents and walk != root:
             walk = parents[walk]
         if walk == root:
-            total += kib
+            try:
+                total += pss(pid)
+            except OSError:
+                continue  # ended meanwhile
     return total
 
 def sample(root):
@@ -69,7 +74,7 @@ def sample(root):
 start = time.perf_counter()
 pid = os.posix_spawn(shutil.which(argv[0]) or argv[0], argv, os.environ)
 sampler = None
-if os.path.isdir("/proc"):
+if sampling and os.path.isdir("/proc"):
     sampler = threading.Thread(target=sample, args=(pid,), daemon=True)
     sampler.start()
 _, status, usage = os.wait4(pid, 0)
@@ -119,13 +124,17 @@ def run_measured(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     check: bool = True,
+    sample_memory: bool = True,
 ) -> Measurement:
-    """Run ``argv`` with stdout and stderr to ``log``; measure it; raise if it fails."""
+    """Run ``argv`` with stdout and stderr to ``log``; measure it; raise if it fails.
+    Without ``sample_memory`` the process tree's memory is not sampled (``peak_tree_mib``
+    is None): the sampling takes some CPU, which a timed run should not share."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         result = Path(tmp) / "measurement.json"
         with log.open("wb") as out:
-            launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(result)]
+            sampling = "sample" if sample_memory else "no-sample"
+            launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(result), sampling]
             subprocess.run(  # an argument list, no shell
                 [*launcher, *(str(a) for a in argv)],
                 stdout=out,

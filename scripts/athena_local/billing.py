@@ -67,6 +67,8 @@ class CatalogReader(Protocol):
 
     def read(self, stored: StoredObject) -> bytes: ...
 
+    def iceberg_data_files(self, database: str, name: str) -> list[StoredObject]: ...
+
 
 def billed_bytes(scanned: int, statement_type: str = "DML", substatement: str = "") -> int:
     """What Athena charges for a query that reported ``scanned`` bytes.
@@ -227,6 +229,10 @@ def _all_columns(table: dict[str, Any]) -> set[str]:
 
 
 def _read_bytes(read: _Read, catalog: CatalogReader) -> int:
+    if str(read.table.get("Parameters", {}).get("table_type", "")).upper() == "ICEBERG":
+        # The data files of the current snapshot, not the metadata or older files.
+        files = catalog.iceberg_data_files(read.database, read.name)
+        return sum(_column_chunk_bytes(catalog.read(f), read.columns) for f in files)
     storage = read.table.get("StorageDescriptor", {})
     serde = storage.get("SerdeInfo", {}).get("SerializationLibrary", "")
     keys = [(k["Name"].lower(), k["Type"]) for k in read.table.get("PartitionKeys", [])]

@@ -78,6 +78,7 @@ _NOT_FUNCTIONS = frozenset(
         "with",
         "within",
         "into",
+        "insert",  # MERGE's `then insert (columns)`
         "partitioned_by",
         "bucketed_by",
         "set",
@@ -221,6 +222,13 @@ def to_duckdb(query: exp.Expr, schema: Schema, default_database: str) -> str:
     for table in query.find_all(exp.Table):
         if table.catalog.lower() == "awsdatacatalog":
             table.set("catalog", None)
+    for subquery in list(query.find_all(exp.Subquery)):
+        if isinstance(subquery.this, exp.Table) and not subquery.args.get("pivots"):
+            # Trino reads `from (db.t)` as the table; DuckDB refuses a parenthesised name.
+            table = subquery.this.copy()
+            if subquery.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(subquery.alias)))
+            subquery.replace(table)
     try:
         qualified = qualify(
             query,
@@ -277,6 +285,11 @@ def _trino_functions(node: exp.Expr) -> exp.Expr:
     if literal is not None:
         # Typed before the types are annotated, so that VALUES columns carry them.
         return literal
+    if isinstance(node, exp.Chr):
+        # Trino's chr takes a bigint code point; DuckDB's an integer.
+        return exp.Chr(
+            expressions=[exp.cast(a, exp.DataType.build("int")) for a in node.expressions]
+        )
     if not isinstance(node, exp.Anonymous):
         return node
     name, args = node.name.lower(), node.expressions

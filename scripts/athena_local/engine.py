@@ -7,6 +7,11 @@ writes Parquet to S3 and registers tables and partitions in Glue; INSERT (of a q
 VALUES) writes Parquet or text as the table is stored; the DDL dbt-athena sends changes
 Glue as Athena's DDL does; SHOW and EXPLAIN answer from Glue and the translation
 (:mod:`athena_local.utility`). Anything Athena would refuse fails with Athena's error name.
+
+Iceberg tables (`table_type='ICEBERG'`) are Iceberg metadata and Parquet under their
+location (:mod:`athena_local.iceberg`); the hooks here hand their CTAS, INSERT, DROP and
+ALTER to it, and MERGE, UPDATE, DELETE, OPTIMIZE, VACUUM, time travel and the `$` metadata
+tables to :mod:`athena_local.iceberg_statements`.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ from athena_local.dialect import (
     to_duckdb,
     view_body,
 )
-from athena_local.errors import AthenaQueryError, runtime_error
+from athena_local.errors import AthenaQueryError, fail, runtime_error
+from athena_local.iceberg import check_ctas_properties as check_iceberg_properties
+from athena_local.iceberg import is_iceberg, partition_texts, split_reference
+from athena_local.iceberg_statements import IcebergStatements
 from athena_local.store import (
     PARQUET_STORAGE,
     TEXT_STORAGE,
@@ -107,8 +115,11 @@ class Engine:
 
     def __init__(self, warehouse: Warehouse) -> None:
         self._warehouse = warehouse
+        self._iceberg = IcebergStatements(warehouse, lambda: _Workspace(warehouse))
 
-    def execute(self, sql: str, database: str, query_id: str, output_location: str) -> Outcome:
+    def execute(  # noqa: PLR0911 - one return per statement kind
+        self, sql: str, database: str, query_id: str, output_location: str
+    ) -> Outcome:
         database = database.lower()
         _check_statement_start(sql)
         utility = utility_statement(sql)
@@ -125,10 +136,32 @@ class Engine:
             return self._insert(statement, sql, database, query_id)
         if isinstance(statement, exp.Query):
             return self._select(statement, sql, database)
+        if isinstance(statement, exp.Merge | exp.Update | exp.Delete | exp.Command):
+            outcome = self._table_maintenance(statement, sql, database)
+            if outcome is not None:
+                return outcome
         name = statement.name if isinstance(statement, exp.Command) else statement.key
         raise AthenaQueryError(
             "NOT_SUPPORTED", f"athena-local does not run {name.upper()} statements"
         )
+
+    def _table_maintenance(self, statement: exp.Expr, sql: str, database: str) -> Outcome | None:
+        """MERGE, UPDATE, DELETE, OPTIMIZE and VACUUM: Iceberg tables only, as on Athena."""
+        if isinstance(statement, exp.Merge | exp.Update | exp.Delete):
+            check_query(sql, statement)
+            done = self._iceberg.row_level(statement, database)
+            return Outcome(
+                "DML",
+                statement.key.upper(),
+                update_count=done.rows,
+                scanned_bytes=done.scanned,
+                translated=done.translated,
+            )
+        command = statement.name.upper()
+        if isinstance(statement, exp.Command) and command in ("OPTIMIZE", "VACUUM"):
+            text = statement.expression.name if statement.expression else ""
+            return Outcome("DML", self._iceberg.maintenance(command, text, database))
+        return None
 
     # EXPLAIN, SHOW -----------------------------------------------------------------------
 
@@ -180,8 +213,7 @@ class Engine:
         if what == "columns":
             db, name = _show_table(rest, database, in_clause=True)
             table = self._table(db, name)
-            storage = table.get("StorageDescriptor", {})
-            names = [c["Name"] for c in storage.get("Columns", [])]
+            names = [c["Name"] for c in _current_columns(table)]
             names += [k["Name"] for k in table.get("PartitionKeys", [])]
             return _show_rows("SHOW_COLUMNS", "field", names)
         if what == "partitions":
@@ -303,17 +335,16 @@ class Engine:
             raise AthenaQueryError("SYNTAX_ERROR", "CREATE TABLE needs a column list or AS")
         db, name = _table_name(schema_node.this, database)
         props = _properties(statement)
+        if str(props.get("tblproperties", {}).get("table_type", "")).upper() == "ICEBERG":
+            return self._create_iceberg_table(statement, schema_node, db, name, props)
         if "external" not in props:
             raise AthenaQueryError(
                 "NOT_SUPPORTED", "Only EXTERNAL tables (or CTAS) are supported for Hive"
             )
         if "location" not in props:
             raise AthenaQueryError("SYNTAX_ERROR", "An external table needs a LOCATION")
-        self._require_database(db)
-        if self._warehouse.get_table(db, name) is not None:
-            if statement.args.get("exists"):
-                return Outcome("DDL", "CREATE_TABLE")
-            raise AthenaQueryError("ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' exists")
+        if self._table_taken(statement, db, name):
+            return Outcome("DDL", "CREATE_TABLE")
         columns = [_column_def(c) for c in schema_node.expressions]
         partition_keys = [_column_def(c) for c in props.get("partitioned_by_columns", [])]
         serde = props.get("serde", "")
@@ -357,13 +388,48 @@ class Engine:
         )
         return Outcome("DDL", "CREATE_TABLE")
 
+    def _create_iceberg_table(
+        self,
+        statement: exp.Create,
+        schema_node: exp.Schema,
+        db: str,
+        name: str,
+        props: dict[str, Any],
+    ) -> Outcome:
+        """CREATE TABLE … TBLPROPERTIES ('table_type'='ICEBERG'): an empty Iceberg table."""
+        if "external" in props:
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", "CREATE EXTERNAL TABLE is not supported for Iceberg tables"
+            )
+        if "location" not in props:
+            raise AthenaQueryError("SYNTAX_ERROR", "An Iceberg table needs a LOCATION")
+        if self._table_taken(statement, db, name):
+            return Outcome("DDL", "CREATE_TABLE")
+        columns = [_column_def(c) for c in schema_node.expressions]
+        settings = {
+            k: v for k, v in props.get("tblproperties", {}).items() if k not in ("table_type",)
+        }
+        if str(settings.pop("format", "parquet")).lower() != "parquet":
+            raise AthenaQueryError("NOT_SUPPORTED", "athena-local writes Iceberg tables as Parquet")
+        empty = _empty_rows(columns)
+        partitioning = partition_texts(props.get("partitioned_by_columns", []))
+        self._warehouse.iceberg.create(db, name, props["location"], empty, partitioning, settings)
+        return Outcome("DDL", "CREATE_TABLE")
+
     def _create_table_as(
         self, statement: exp.Create, sql: str, database: str, query_id: str, output: str
     ) -> Outcome:
         db, name = _table_name(statement.this, database)
         props = _properties(statement)
-        _check_ctas_properties(props)
-        location = props.get("external_location") or f"{output.rstrip('/')}/tables/{query_id}/"
+        iceberg = str(props.get("table_type", "hive")).lower() == "iceberg"
+        if iceberg:
+            check_iceberg_properties(props)
+        else:
+            _check_ctas_properties(props)
+        location = (
+            props.get("location" if iceberg else "external_location")
+            or f"{output.rstrip('/')}/tables/{query_id}/"
+        )
         self._require_database(db)
         if self._warehouse.get_table(db, name) is not None:
             raise AthenaQueryError("ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' exists")
@@ -380,6 +446,17 @@ class Engine:
             result = workspace.run(translated)
             scanned = workspace.scanned_bytes
         result = result.rename_columns([n.lower() for n in result.column_names])
+        if iceberg:
+            self._warehouse.iceberg.create(
+                db, name, location, result, props.get("partitioning", []), _iceberg_settings(props)
+            )
+            return Outcome(
+                "DDL",
+                "CREATE_TABLE_AS_SELECT",
+                update_count=result.num_rows,
+                scanned_bytes=scanned,
+                translated=translated,
+            )
         partitioned_by = [p.lower() for p in props.get("partitioned_by", [])]
         _check_partition_order(result.column_names, partitioned_by)
         columns = [
@@ -448,6 +525,8 @@ class Engine:
         if not isinstance(query, exp.Query):
             raise AthenaQueryError("SYNTAX_ERROR", "INSERT needs a query or VALUES")
         check_query(sql, statement)
+        if is_iceberg(table):
+            return self._insert_iceberg(db, name, table, query, listed, database)
         storage = table["StorageDescriptor"]
         encode = _encoder(table, f"{db}.{name}")
         keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
@@ -465,6 +544,29 @@ class Engine:
         self._register_partitions(
             db, name, storage, location, keys, [w for w in written if tuple(w) not in existing]
         )
+        return Outcome(
+            "DML",
+            "INSERT",
+            update_count=result.num_rows,
+            scanned_bytes=scanned,
+            translated=translated,
+        )
+
+    def _insert_iceberg(
+        self,
+        db: str,
+        name: str,
+        table: dict[str, Any],
+        query: exp.Query,
+        listed: list[str],
+        database: str,
+    ) -> Outcome:
+        target_columns = [(c["Name"].lower(), c["Type"]) for c in _current_columns(table)]
+        with _Workspace(self._warehouse) as workspace:
+            translated = workspace.prepare(query, database)
+            result = workspace.insert_shape(translated, target_columns, listed)
+            scanned = workspace.scanned_bytes
+        self._warehouse.iceberg.append(db, name, result)
         return Outcome(
             "DML",
             "INSERT",
@@ -512,6 +614,10 @@ class Engine:
                 "GENERIC_USER_ERROR",
                 f"'{db}.{name}' is {actual}: use DROP {'VIEW' if is_view else 'TABLE'}",
             )
+        if is_iceberg(table):
+            # Athena's DROP TABLE of an Iceberg table deletes its data and metadata too.
+            self._warehouse.iceberg.drop(db, name, self._warehouse.delete_under)
+            return Outcome("DDL", f"DROP_{kind}")
         # Dropping an external table removes it from the catalog; its data stays in S3.
         self._warehouse.delete_table(db, name)
         return Outcome("DDL", f"DROP_{kind}")
@@ -539,6 +645,9 @@ class Engine:
                 raise AthenaQueryError(
                     "NOT_SUPPORTED", "ALTER TABLE SET supports TBLPROPERTIES only"
                 )
+            if is_iceberg(table):
+                self._warehouse.iceberg.set_properties(db, name, settings)
+                return Outcome("DDL", "ALTER_TABLE")
             table_input["Parameters"] = {**table.get("Parameters", {}), **settings}
             self._warehouse.update_table(db, table_input)
             return Outcome("DDL", "ALTER_TABLE")
@@ -563,12 +672,45 @@ class Engine:
             )
             self._warehouse.delete_table(db, name)
             return Outcome("DDL", "ALTER_TABLE")
+        if is_iceberg(table):
+            if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
+                dropped = [c.name.lower() for c in action.args.get("tables") or []]
+                self._warehouse.iceberg.drop_columns(db, name, dropped)
+            else:
+                self._alter_iceberg_columns(db, name, action, _current_columns(table))
+            return Outcome("DDL", "ALTER_TABLE")
         columns = _alter_columns(action, list(table["StorageDescriptor"]["Columns"]))
         table_input["StorageDescriptor"] = {**table["StorageDescriptor"], "Columns": columns}
         self._warehouse.update_table(db, table_input)
         return Outcome("DDL", "ALTER_TABLE")
 
+    def _alter_iceberg_columns(
+        self, db: str, name: str, action: exp.Expr, columns: list[dict[str, str]]
+    ) -> None:
+        """ADD / REPLACE COLUMNS, CHANGE COLUMN on an Iceberg table: its schema evolves."""
+        wanted = _alter_columns(action, [{"Name": c["Name"], "Type": c["Type"]} for c in columns])
+        iceberg = self._warehouse.iceberg
+        if isinstance(action, exp.Schema):
+            iceberg.add_columns(db, name, _empty_rows(wanted[len(columns) :]).schema)
+        elif isinstance(action, exp.ReplaceColumns):
+            iceberg.replace_columns(db, name, _empty_rows(wanted).schema)
+        else:
+            old = action.this.name.lower()
+            index = [c["Name"] for c in columns].index(old)
+            kind = _empty_rows([wanted[index]]).schema.field(0).type
+            iceberg.change_column(db, name, old, wanted[index]["Name"], kind)
+
     # helpers ---------------------------------------------------------------------------
+
+    def _table_taken(self, statement: exp.Create, db: str, name: str) -> bool:
+        """CREATE TABLE's checks: the database exists; a table of the name is there
+        already (True under IF NOT EXISTS, ALREADY_EXISTS otherwise) or not (False)."""
+        self._require_database(db)
+        if self._warehouse.get_table(db, name) is None:
+            return False
+        if statement.args.get("exists"):
+            return True
+        raise AthenaQueryError("ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' exists")
 
     def _require_database(self, database: str) -> None:
         if not self._warehouse.database_exists(database):
@@ -647,6 +789,7 @@ class _Workspace:
         self._connection.execute("set TimeZone = 'UTC'")
         self._schema: Schema = {}
         self._loaded: set[tuple[str, str]] = set()
+        self._iceberg = IcebergStatements(warehouse, lambda: _Workspace(warehouse))
         self.scanned_bytes = 0
 
     def __enter__(self) -> _Workspace:
@@ -659,6 +802,7 @@ class _Workspace:
         """Load what the query reads; return it translated to DuckDB. ``measure``: count
         the bytes Athena would scan for it (:mod:`athena_local.billing`)."""
         query = expand_table_functions(query.copy())
+        query = self._iceberg.resolve_versions(query, database)
         self._load(referenced_tables(query, database), ())
         if measure:
             self.scanned_bytes = scanned_bytes(query, database, self._warehouse)
@@ -677,6 +821,14 @@ class _Workspace:
             return self._connection.execute(sql).to_arrow_table()
         except duckdb.Error as error:
             raise _runtime_error(error) from error
+
+    def count(self, sql: str) -> int:
+        """Run a translated UPDATE, DELETE or MERGE; the number of rows it changed."""
+        try:
+            row = self._connection.execute(sql).fetchone()
+        except duckdb.Error as error:
+            raise _runtime_error(error) from error
+        return int(row[0]) if row else 0
 
     def insert_shape(
         self, translated: str, target: list[tuple[str, str]], listed: list[str]
@@ -713,6 +865,9 @@ class _Workspace:
                 continue
             if (db, name) in within:
                 raise AthenaQueryError("GENERIC_USER_ERROR", f"View '{db}.{name}' refers to itself")
+            if "$" in name:
+                self._load_iceberg_view(db, name)
+                continue
             table = self._warehouse.get_table(db, name)
             if table is None:
                 if not self._warehouse.database_exists(db):
@@ -721,20 +876,75 @@ class _Workspace:
                     "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
                 )
             self._connection.execute(f"create schema if not exists {_quote(db)}")
-            storage = table.get("StorageDescriptor", {})
-            columns = [(c["Name"].lower(), c["Type"]) for c in storage.get("Columns", [])]
+            columns = [(c["Name"].lower(), c["Type"]) for c in _current_columns(table)]
             keys = [(k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])]
             if table.get("TableType") == "VIRTUAL_VIEW":
                 query = expand_table_functions(parse(view_sql(table)))
                 self._load(referenced_tables(query, db), (*within, (db, name)))
                 translated = to_duckdb(query, self._schema, db)
                 self._connection.execute(f"create view {_quote(db)}.{_quote(name)} as {translated}")
+            elif is_iceberg(table):
+                typed = [(column, hive_to_duckdb(hive)) for column, hive in columns]
+                definition = ", ".join(f"{_quote(column)} {duck}" for column, duck in typed)
+                self._connection.execute(f"create table {_quote(db)}.{_quote(name)} ({definition})")
+                rows = self._warehouse.iceberg.read(split_reference(db, name))
+                self._insert_arrow(
+                    db, name, typed, rows, {}, table["StorageDescriptor"]["Location"]
+                )
             else:
                 self._load_table(db, name, table, columns, keys)
             self._schema.setdefault(db, {})[name] = {
                 column: hive_to_duckdb(hive) for column, hive in columns + keys
             }
             self._loaded.add((db, name))
+
+    def _load_iceberg_view(self, db: str, name: str) -> None:
+        """A metadata table (`t$snapshots`) or a time-travel read (`t$snapshot_<id>`) of an
+        Iceberg table, as a table of its own."""
+        reference = split_reference(db, name)
+        table = self._warehouse.get_table(db, reference.name)
+        if table is None or not is_iceberg(table):
+            raise AthenaQueryError(
+                "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
+            )
+        iceberg = self._warehouse.iceberg
+        refused: frozenset[str] = frozenset()
+        if reference.metadata:
+            metadata = iceberg.metadata_table(reference)
+            rows, refused = metadata.rows, metadata.refused
+        else:
+            rows = iceberg.read(reference)
+        self._connection.execute(f"create schema if not exists {_quote(db)}")
+        stored = _quote(f"{name}$rows")
+        self._connection.register("incoming", rows)
+        try:
+            # Quoted identifiers only.
+            self._connection.execute(
+                f"create table {_quote(db)}.{stored} as select * from incoming"  # noqa: S608
+            )
+        finally:
+            self._connection.unregister("incoming")
+        types = dict(
+            (row[0], row[1])
+            for row in self._connection.execute(f"describe {_quote(db)}.{stored}").fetchall()
+        )
+        select = ", ".join(
+            _refused_column(
+                column,
+                types[column],
+                f"{reference.name}${reference.metadata}",
+                rows.column_names[-1] if column == rows.column_names[0] else rows.column_names[0],
+            )
+            if column in refused
+            else _quote(column)
+            for column in rows.column_names
+        )
+        self._connection.execute(
+            f"create view {_quote(db)}.{_quote(name)} as select {select} from {_quote(db)}.{stored}"  # noqa: S608
+        )
+        described = self._connection.execute(f"describe {_quote(db)}.{_quote(name)}").fetchall()
+        self._schema.setdefault(db, {})[name] = {row[0]: row[1] for row in described}
+        self._loaded.add((db, name))
 
     def _load_table(
         self,
@@ -1198,6 +1408,66 @@ def _check_ctas_properties(props: dict[str, Any]) -> None:
             "INVALID_TABLE_PROPERTY",
             f"Catalog 'awsdatacatalog' does not support table property '{sorted(unknown)[0]}'",
         )
+
+
+_ICEBERG_SETTINGS = (
+    "vacuum_min_snapshots_to_keep",
+    "vacuum_max_snapshot_age_seconds",
+    "vacuum_max_metadata_files_to_keep",
+    "optimize_rewrite_delete_file_threshold",
+    "optimize_rewrite_data_file_threshold",
+)
+
+
+def _iceberg_settings(props: dict[str, Any]) -> dict[str, str]:
+    """The CTAS properties an Iceberg table keeps in its metadata."""
+    settings = {k: str(props[k]) for k in _ICEBERG_SETTINGS if k in props}
+    if "write_compression" in props:
+        codec = _COMPRESSIONS.get(str(props["write_compression"]).lower())
+        if codec is None:
+            raise AthenaQueryError(
+                "INVALID_TABLE_PROPERTY",
+                f"Unsupported write_compression '{props['write_compression']}'",
+            )
+        settings["write.parquet.compression-codec"] = "uncompressed" if codec == "none" else codec
+    settings.update(props.get("tblproperties", {}))
+    return settings
+
+
+def _current_columns(table: dict[str, Any]) -> list[dict[str, str]]:
+    """A Glue table's columns; for an Iceberg table, those of its current schema (Glue
+    keeps dropped ones, marked ``iceberg.field.current=false``)."""
+    columns = table.get("StorageDescriptor", {}).get("Columns", [])
+    return [c for c in columns if c.get("Parameters", {}).get("iceberg.field.current") != "false"]
+
+
+def _refused_column(column: str, duckdb_type: str, table: str, present: str) -> str:
+    """A column whose values are not emulated: reading it fails by name; a query that does
+    not read it runs. The failure hangs on a row's value (``present``, never NULL), so
+    that DuckDB evaluates it only for the rows of a query that reads the column."""
+    failure = fail(
+        "NOT_SUPPORTED",
+        f"athena-local does not emulate column '{column}' of \"{table}\"",
+        exp.DataType.build(duckdb_type, dialect="duckdb"),
+    )
+    guarded = exp.Case(
+        ifs=[exp.If(this=exp.column(present, quoted=True).is_(exp.null()), true=exp.null())],
+        default=failure,
+    )
+    return f"{guarded.sql(dialect='duckdb')} as {_quote(column)}"
+
+
+def _empty_rows(columns: list[dict[str, str]]) -> pa.Table:
+    """No rows, in the Arrow types of Glue column types."""
+    select = ", ".join(
+        f"cast(null as {hive_to_duckdb(c['Type'])}) as {_quote(c['Name'])}" for c in columns
+    )
+    connection = duckdb.connect(":memory:")
+    try:
+        # Quoted names, types from hive_to_duckdb's fixed vocabulary.
+        return connection.execute(f"select {select} limit 0").to_arrow_table()
+    finally:
+        connection.close()
 
 
 def _check_partition_order(columns: list[str], partitioned_by: list[str]) -> None:

@@ -1189,11 +1189,40 @@ def _times(node: exp.Expr) -> exp.Expr | None:
         )
     if isinstance(node, exp.ParseDatetime):
         raise _refuse("parse_datetime (Joda patterns, timestamp with time zone)")
-    if isinstance(node, exp.Cast) and node.to.this in _ZONED:
+    if isinstance(node, exp.Cast) and node.to.this in _ZONED and not _utc_bound(node):
         raise _refuse(
             f"{_ZONED[node.to.this]} literals and casts other than a literal as a result column"
         )
     return None
+
+
+_UTC_LITERAL = re.compile(
+    r"^\s*\d{4}-\d{2}-\d{2}[ T][0-9:.]+\s*(?:Z|UTC|[+-]0{1,2}(?::?00)?)\s*$", re.IGNORECASE
+)
+_UTC_LITERAL_ZONE = re.compile(r"\s*(?:Z|UTC|[+-]0{1,2}(?::?00)?)$", re.IGNORECASE)
+_COMPARED = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)
+
+
+def _utc_bound(node: exp.Cast) -> bool:
+    """A `timestamp '… +00:00'` literal (zero offset) compared with a value, or a value of
+    a VALUES row (dbt's microbatch filter and its tests' inserts): Trino compares the
+    instants, a timestamp taken in the session zone (UTC), and casts it to a timestamp at
+    its own zone's wall clock (UTC here), as DuckDB does under the workspace's UTC."""
+    text = node.this
+    parent = node.parent
+    in_values = isinstance(parent, exp.Tuple) and isinstance(parent.parent, exp.Values)
+    bound = (
+        node.to.this == DT.TIMESTAMPTZ
+        and isinstance(text, exp.Literal)
+        and text.is_string
+        and _UTC_LITERAL.match(text.this) is not None
+        and (isinstance(parent, _COMPARED) or in_values)
+    )
+    if bound:
+        # DuckDB reads `+00:00` but not Trino's shorter `-0`; the instant is the same.
+        clock = _UTC_LITERAL_ZONE.sub("", text.this.strip())
+        text.replace(exp.Literal.string(f"{clock}+00:00"))
+    return bound
 
 
 # Trino's EXTRACT fields whose DuckDB namesake differs or does not exist.

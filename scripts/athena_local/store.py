@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from dap.schema import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERD
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
+
+    from athena_local.iceberg import IcebergTables
 
 S3Client = Any  # no S3 stubs installed; the calls used are few and plain
 
@@ -57,6 +60,26 @@ class Warehouse:
     def __init__(self, glue: GlueClient, s3: S3Client) -> None:
         self._glue = glue
         self._s3 = s3
+        self._iceberg: IcebergTables | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def iceberg(self) -> IcebergTables:
+        """The Iceberg tables of this catalog (pyiceberg is loaded on first use)."""
+        with self._lock:
+            if self._iceberg is None:
+                from athena_local.iceberg import IcebergTables  # noqa: PLC0415 - heavy import
+
+                self._iceberg = IcebergTables(self._glue, str(self._s3.meta.endpoint_url))
+            return self._iceberg
+
+    def iceberg_data_files(self, database: str, name: str) -> list[StoredObject]:
+        """The data files of an Iceberg table's current snapshot."""
+        found = []
+        for path, size in self.iceberg.data_files(database, name):
+            bucket, key = split_s3_uri(path)
+            found.append(StoredObject(bucket, key, size))
+        return found
 
     # Glue -----------------------------------------------------------------------------
 
@@ -150,6 +173,35 @@ class Warehouse:
     def read(self, stored: StoredObject) -> bytes:
         body: bytes = self._s3.get_object(Bucket=stored.bucket, Key=stored.key)["Body"].read()
         return body
+
+    def delete_under(self, location: str) -> None:
+        """Delete every object under a location (Athena's DROP of an Iceberg table)."""
+        bucket, prefix = split_s3_uri(location)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        keys = [
+            item["Key"]
+            for page in self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix
+            )
+            for item in page.get("Contents", [])
+        ]
+        self._delete_keys(bucket, keys)
+
+    def delete_files(self, uris: list[str]) -> None:
+        by_bucket: dict[str, list[str]] = {}
+        for uri in uris:
+            bucket, key = split_s3_uri(uri)
+            by_bucket.setdefault(bucket, []).append(key)
+        for bucket, keys in by_bucket.items():
+            self._delete_keys(bucket, keys)
+
+    def _delete_keys(self, bucket: str, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start : start + 1000]
+            self._s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": key} for key in chunk]}
+            )
 
     def write(self, uri: str, data: bytes) -> None:
         bucket, key = split_s3_uri(uri)

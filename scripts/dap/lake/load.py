@@ -40,6 +40,7 @@ refusal record under ``_audit/refusals/`` and its ``refused`` row in the event l
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -522,8 +523,9 @@ def build_raw_objects(
                 pa.field("extract_rows", pa.int64(), nullable=False),
                 pa.repeat(pa.scalar(rows, pa.int64()), typed.num_rows),
             )
-            .cast(RAW_SCHEMA)
+            .select(RAW_SCHEMA.names)
         )
+        part = part.cast(_encoding_schema(part))
         data = _parquet_bytes(part)
         return RawObject(
             key=f"{RAW}/{DATASET}/{_partition_name(year)}/{sha256}.parquet",
@@ -601,8 +603,47 @@ def restore_missing_landing(
     return WrittenObject(landing_key, len(data), version)
 
 
+_STORED_SCHEMA = {b"ARROW:schema": base64.b64encode(RAW_SCHEMA.serialize().to_pybytes())}
+"""The Arrow schema a raw file carries (as ``pq.write_table`` stores a table's): always
+:data:`RAW_SCHEMA`'s, whichever columns were handed to the writer dictionary-encoded."""
+
+
+def _encoding_schema(part: pa.Table) -> pa.Schema:
+    """:data:`RAW_SCHEMA`, except that a text column holding one value in every row and
+    held dictionary-encoded (the file's name and hash, the sheet and its measures) stays
+    so. Parquet encodes such a column as a dictionary of that one value either way, to the
+    same bytes (``tests/python/unit/lake/test_raw_bytes.py``); decoding it first would
+    write the value out once a row (about 200 MB of text for a million rows) only for the
+    writer to hash every copy back into that dictionary."""
+    fields = []
+    for field in RAW_SCHEMA:
+        values = part.column(field.name)
+        if pa.types.is_dictionary(values.type) and _one_value(values):
+            field = field.with_type(pa.dictionary(pa.int32(), field.type))
+        fields.append(field)
+    return pa.schema(fields)
+
+
+def _one_value(values: pa.ChunkedArray) -> bool:
+    """Every row holds the same value, and every chunk says so with one dictionary."""
+    first = values.chunks[0].dictionary if values.num_chunks else None
+    return (
+        first is not None
+        and len(first) == 1
+        and values.null_count == 0
+        and all(chunk.dictionary.equals(first) for chunk in values.chunks)
+    )
+
+
 def _parquet_bytes(table: pa.Table) -> bytes:
+    """The Parquet file of ``table`` (:data:`RAW_SCHEMA`'s columns, some dictionary-encoded:
+    :func:`_encoding_schema`), byte for byte what ``pq.write_table`` makes of the same rows
+    cast to :data:`RAW_SCHEMA`."""
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="snappy", write_statistics=True)
+    with pq.ParquetWriter(
+        sink, table.schema, compression="snappy", write_statistics=True, store_schema=False
+    ) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata(_STORED_SCHEMA)
     data: bytes = sink.getvalue().to_pybytes()
     return data

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -77,15 +78,25 @@ class ParserProbe:
     def result(self) -> None:
         """Wait for the child; raise :class:`WorkbookError` if the parser crashed."""
         try:
-            try:
-                returncode = self.process.wait(timeout=PROBE_SECONDS)
-            except subprocess.TimeoutExpired as exc:
+            # A blocking wait returns the moment the child ends (a wait with a timeout polls,
+            # up to 50 ms late); a timer ends a child that runs too long.
+            overdue = threading.Event()
+
+            def stop_overdue() -> None:
+                overdue.set()
                 self.process.kill()
-                self.process.wait()
+
+            timer = threading.Timer(PROBE_SECONDS, stop_overdue)
+            timer.start()
+            try:
+                returncode = self.process.wait()
+            finally:
+                timer.cancel()
+            if overdue.is_set():
                 raise WorkbookError(
                     self.where,
                     f"not a readable Excel workbook (reading it took over {PROBE_SECONDS} s)",
-                ) from exc
+                )
             self.stderr.seek(0)
             stderr = self.stderr.read(1 << 20)
         finally:
@@ -155,6 +166,8 @@ if len(sys.argv) > 3:
     try:
         from dap.ingest.workbook._fast import read_in_child
         read_in_child(source, Path(sys.argv[3]))
+        sys.stderr.flush()
+        os._exit(0)  # done: no teardown of the interpreter to wait for
     except Exception as exc:  # noqa: BLE001 - the loader reads the sheets cell by cell
         sys.stderr.write(f"fast read: {type(exc).__name__}: {exc}\n")
     except BaseException as exc:  # a panic in fastexcel: the same, never a refusal

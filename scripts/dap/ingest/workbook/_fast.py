@@ -309,11 +309,11 @@ def read_fast_sheet(
         arrays["load_issues"] = kept(pa.array(issues, types["load_issues"]))
     else:
         arrays["load_issues"] = pa.nulls(count, types["load_issues"])
-    arrays["source_sheet"] = data.constant("source_sheet", sheet, count)
+    arrays["source_sheet"] = data.constant(sheet, count)
     rows = np.arange(first_row, first_row + height, dtype=np.int64)
     arrays["source_row_number"] = kept(pa.array(rows, types["source_row_number"]))
     carried = CARRIED_SEPARATOR.join(carried_columns(fast.positions))
-    arrays["carried_columns"] = data.constant("carried_columns", carried, count)
+    arrays["carried_columns"] = data.constant(carried, count)
     if count:
         data.add(arrays)
     result = SheetResult(sheet, fast.header_row, columns_carried=carried_columns(fast.positions))

@@ -60,8 +60,10 @@ class _Columns:
         for index in range(len(other.chunks[self.names[0]])):
             self.add({name: other.chunks[name][index] for name in self.names})
 
-    def constant(self, name: str, value: str, count: int) -> pa.Array:
-        """A column of ``count`` rows that all hold ``value`` (:data:`SHEET_CONSTANTS`)."""
+    @staticmethod
+    def constant(value: str, count: int) -> pa.Array:
+        """A column of ``count`` rows that all hold ``value``, dictionary-encoded
+        (:data:`SHEET_CONSTANTS`, and the file's name and hash)."""
         indices = pa.array(np.zeros(count, dtype=np.int32))
         return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string()))
 
@@ -131,8 +133,8 @@ class ParsedWorkbook:
             c.raw_name: typed[c.raw_name] for c in METRIC_COLUMNS
         }
         data["load_issues"] = typed["load_issues"]
-        data["source_file_name"] = pa.repeat(pa.scalar(self.file_name, pa.string()), n)
-        data["source_file_sha256"] = pa.repeat(pa.scalar(sha256, pa.string()), n)
+        data["source_file_name"] = _Columns.constant(self.file_name, n)
+        data["source_file_sha256"] = _Columns.constant(sha256, n)
         data["source_sheet"] = typed["source_sheet"]
         data["source_row_number"] = typed["source_row_number"]
         data["carried_columns"] = typed["carried_columns"]
@@ -164,9 +166,10 @@ class ParsedWorkbook:
 
 
 SHEET_CONSTANTS = ("source_sheet", "carried_columns")
-"""Columns with one value for a whole sheet, held dictionary-encoded until a raw file's
-rows are cast to the raw schema (:func:`dap.lake.load.build_raw_objects`): a million-row
-sheet would otherwise hold its name and measure list a million times over."""
+"""Columns with one value for a whole sheet, held dictionary-encoded (as are the file's
+name and hash, added with the lineage) up to the raw file's Parquet, which encodes such a
+column as a dictionary of one value anyway (:func:`dap.lake.load.build_raw_objects`): a
+million-row sheet would otherwise hold its name and measure list a million times over."""
 
 UNREADABLE_DATE_EXAMPLES = 5
 """How many unreadable dates messages, the manifest and the audit record quote."""

@@ -106,11 +106,11 @@ class _SheetTyping:
         for r, texts in issues.items():
             load_issues[r] = "; ".join(texts)
         arrays["load_issues"] = kept(load_issues, "load_issues")
-        arrays["source_sheet"] = self.out.constant("source_sheet", sheet, count)
+        arrays["source_sheet"] = self.out.constant(sheet, count)
         arrays["source_row_number"] = kept(
             list(range(first_row, first_row + len(batch))), "source_row_number"
         )
-        arrays["carried_columns"] = self.out.constant("carried_columns", self.carried, count)
+        arrays["carried_columns"] = self.out.constant(self.carried, count)
         self.out.add(arrays)
         empty_dates = empties[list(self.positions).index(DATE_COLUMN)]
         self.dates_seen += count - len(empty_dates - skipped)

@@ -48,6 +48,11 @@ SELECTION = [
     # Seeds inserted with INSERT … VALUES into a TEXTFILE table, then views, tables and
     # their swaps: dbt-tests-adapter's BaseSimpleMaterializations.
     "tests/functional/adapter/test_seed_by_insert.py::TestSimpleMaterializationsHive::test_base",
+    # Iceberg (issue 18): an incremental `merge` on a unique key, and a table rebuilt with
+    # the rename swap dbt-athena uses for Iceberg tables.
+    "tests/functional/adapter/test_incremental_iceberg.py::TestIcebergIncrementalUniqueKey"
+    "::test__one_unique_key",
+    "tests/functional/adapter/test_ha_iceberg.py::TestTableIcebergTable::test__table_creation",
 ]
 
 
@@ -62,3 +67,19 @@ def test_a_selection_of_dbt_athenas_own_tests_passes() -> None:
     assert sorted(outcomes) == sorted(SELECTION)
     failed = {n: o.message for n, o in outcomes.items() if o.status != "passed"}
     assert failed == {}
+
+
+def test_the_iceberg_group_is_dbt_athenas_57_iceberg_tests() -> None:
+    """The group `--group iceberg` runs (and the report counts apart): every Iceberg test
+    of the suite, and nothing else."""
+    try:
+        suite_dir = adapter_suite.prepare()
+    except adapter_suite.SuiteUnavailableError as error:
+        pytest.skip(f"dbt-athena's test suite could not be downloaded from PyPI: {error}")
+    selection = adapter_suite.iceberg_selection(suite_dir)
+    assert len(selection) == len(set(selection)) == 57
+    assert all(adapter_suite.Report().group(n) == "iceberg" for n in selection)
+    hive = "tests/functional/adapter/test_incremental_microbatch.py::"
+    assert adapter_suite.Report().group(f"{hive}TestAthenaHiveMicrobatchMissingPartitionBy::t") == (
+        "hive"
+    )

@@ -18,7 +18,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import duckdb
 import pytest
 import requests
@@ -26,6 +25,7 @@ import yaml
 
 from athena_local import AthenaLocal
 from athena_local.serve import create_lake_key, create_protected_bucket
+from testkit.athena_lake import query_pages, session
 from testkit.support import ATHENA_REGION, BIN, REPO_ROOT, DbtResult, aws_env, run_dbt_cli
 from testkit.workbooks import simple_book
 
@@ -60,34 +60,14 @@ class AthenaProject:
         return _dbt(args, project, self.env, self.tmp / "athena-target")
 
     def query(self, sql: str) -> tuple[list[str], list[list[str | None]]]:
-        athena = _session().client("athena", endpoint_url=self.endpoint.url)
-        query_id = athena.start_query_execution(
-            QueryString=sql, ResultConfiguration={"OutputLocation": f"s3://{RESULTS_BUCKET}/t/"}
-        )["QueryExecutionId"]
-        status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
-        assert status["State"] == "SUCCEEDED", status.get("StateChangeReason")
-        rows: list[list[str | None]] = []
-        kwargs: dict[str, str] = {}
-        while True:
-            page = athena.get_query_results(QueryExecutionId=query_id, **kwargs)
-            rows += [[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]]
-            if "NextToken" not in page:
-                break
-            kwargs = {"NextToken": page["NextToken"]}
-        types = [c["Type"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
+        types, rows = query_pages(self.endpoint, sql, RESULTS_BUCKET)
         return types, rows[1:]
 
     def columns(self, table: str) -> list[str]:
-        glue = _session().client("glue", endpoint_url=self.endpoint.url)
+        glue = session().client("glue", endpoint_url=self.endpoint.url)
         found = glue.get_table(DatabaseName="trusted", Name=table)["Table"]
         keys = [k["Name"] for k in found["PartitionKeys"]]
         return [c["Name"] for c in found["StorageDescriptor"]["Columns"]] + keys
-
-
-def _session() -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ATHENA_REGION
-    )
 
 
 def _dbt(args: tuple[str, ...], project: Path, env: dict[str, str], target: Path) -> DbtResult:
@@ -120,10 +100,10 @@ def athena_project(
     tmp = tmp_path_factory.mktemp("athena")
     with AthenaLocal() as endpoint:
         requests.post(f"{endpoint.url}/moto-api/reset", timeout=30).raise_for_status()
-        s3 = _session().client("s3", endpoint_url=endpoint.url)
+        s3 = session().client("s3", endpoint_url=endpoint.url)
         # Versioned, SSE-KMS by default: `dap load` refuses anything less, and the Athena
         # side must work on such buckets (drops leave delete markers, not empty folders).
-        key_arn = create_lake_key(_session().client("kms", endpoint_url=endpoint.url))
+        key_arn = create_lake_key(session().client("kms", endpoint_url=endpoint.url))
         for bucket in (LAKE_BUCKET, RESULTS_BUCKET):
             create_protected_bucket(s3, bucket, ATHENA_REGION, key_arn)
         env = {
@@ -200,7 +180,7 @@ def test_dbt_build_on_athena_passes_models_data_and_unit_tests(
 
 
 def test_zones_are_glue_databases_with_their_own_prefixes(athena_project: AthenaProject) -> None:
-    glue = _session().client("glue", endpoint_url=athena_project.endpoint.url)
+    glue = session().client("glue", endpoint_url=athena_project.endpoint.url)
     tables = {
         db: {t["Name"]: t for t in glue.get_tables(DatabaseName=db)["TableList"]}
         for db in ("raw", "curated", "trusted")
@@ -283,7 +263,7 @@ def test_rerunning_the_build_against_the_same_state_succeeds(
 
 def _assert_no_leftover_tables(athena_project: AthenaProject) -> None:
     """No table dbt-athena makes on the way (``ha`` swaps, temporary tables) is left."""
-    glue = _session().client("glue", endpoint_url=athena_project.endpoint.url)
+    glue = session().client("glue", endpoint_url=athena_project.endpoint.url)
     for db in ("curated", "trusted"):
         names = [t["Name"] for t in glue.get_tables(DatabaseName=db)["TableList"]]
         assert not [n for n in names if n.endswith(("__ha", "__dbt_tmp", "__bkp"))], names

@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import requests
 
 from athena_local import AthenaLocal
 from athena_local.billing import billed_bytes
 from athena_local.serve import create_lake_key, create_protected_bucket
 from dap.ops.cost import MEGABYTE
-from testkit.support import ATHENA_REGION, BIN, REAL_CSV, REPO_ROOT, DbtResult, aws_env, run_dbt_cli
+from testkit.athena_lake import prepare_lake, session
+from testkit.support import ATHENA_REGION, BIN, REAL_CSV, REPO_ROOT, DbtResult, run_dbt_cli
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
@@ -52,12 +50,6 @@ class RealBuild:
     run_results_path: Path
 
 
-def _session() -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ATHENA_REGION
-    )
-
-
 @pytest.fixture(scope="module")
 def real_build(
     tmp_path_factory: pytest.TempPathFactory, dbt_profiles_dir: Path
@@ -66,21 +58,8 @@ def real_build(
         pytest.skip(f"real dataset not found at {REAL_CSV} (see ../shared/data/README.md)")
     tmp = tmp_path_factory.mktemp("bytes-scanned")
     with AthenaLocal() as endpoint:
-        requests.post(f"{endpoint.url}/moto-api/reset", timeout=30).raise_for_status()
-        s3 = _session().client("s3", endpoint_url=endpoint.url)
-        key_arn = create_lake_key(_session().client("kms", endpoint_url=endpoint.url))
-        for bucket in (LAKE_BUCKET, RESULTS_BUCKET):
-            create_protected_bucket(s3, bucket, ATHENA_REGION, key_arn)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DAP_", "DBT_"))}
-        env.update(
-            DBT_PROFILES_DIR=str(dbt_profiles_dir),
-            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-            DBT_TARGET="athena",
-            DAP_ATHENA_S3_STAGING_DIR=f"s3://{RESULTS_BUCKET}/dbt/",
-            DAP_ATHENA_S3_DATA_DIR=f"s3://{LAKE_BUCKET}/",
-            DAP_ATHENA_POLL_INTERVAL="0.2",
-            DAP_ATHENA_NUM_RETRIES="0",
-            **aws_env(endpoint.url),
+        env = prepare_lake(
+            endpoint, dbt_profiles_dir, lake_bucket=LAKE_BUCKET, results_bucket=RESULTS_BUCKET
         )
         load = subprocess.run(
             [str(BIN / "dap"), "load", "--lake", f"s3://{LAKE_BUCKET}", str(REAL_CSV)],
@@ -136,7 +115,7 @@ def test_run_results_carry_the_bytes_each_query_scanned(real_build: RealBuild) -
     assert models["model.vancouver_311.fct_contact_centre_daily"] > 0
     assert sum(1 for n in tests.values() if n > 0) > len(tests) // 2
     # Plausible: no query reads more than the lake's Parquet holds in all.
-    s3 = _session().client("s3", endpoint_url=real_build.endpoint.url)
+    s3 = session().client("s3", endpoint_url=real_build.endpoint.url)
     lake_bytes = sum(
         item["Size"]
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE_BUCKET)
@@ -204,7 +183,7 @@ def test_dap_cost_prices_the_measured_build(real_build: RealBuild) -> None:
 
 
 def _run(endpoint: AthenaLocal, sql: str) -> dict[str, Any]:
-    athena = _session().client("athena", endpoint_url=endpoint.url)
+    athena = session().client("athena", endpoint_url=endpoint.url)
     query_id = athena.start_query_execution(
         QueryString=sql,
         QueryExecutionContext={"Database": "billing_check"},
@@ -218,8 +197,8 @@ def _run(endpoint: AthenaLocal, sql: str) -> dict[str, Any]:
 @pytest.fixture
 def endpoint(athena_local: AthenaLocal) -> AthenaLocal:
     """The endpoint with the lake and results buckets, for tables written by hand."""
-    s3 = _session().client("s3", endpoint_url=athena_local.url)
-    key_arn = create_lake_key(_session().client("kms", endpoint_url=athena_local.url))
+    s3 = session().client("s3", endpoint_url=athena_local.url)
+    key_arn = create_lake_key(session().client("kms", endpoint_url=athena_local.url))
     for bucket in (LAKE_BUCKET, RESULTS_BUCKET):
         create_protected_bucket(s3, bucket, ATHENA_REGION, key_arn)
     return athena_local
@@ -228,7 +207,7 @@ def endpoint(athena_local: AthenaLocal) -> AthenaLocal:
 def test_the_endpoint_reports_column_chunks_of_partitions_read_and_ddl_as_zero(
     endpoint: AthenaLocal,
 ) -> None:
-    s3 = _session().client("s3", endpoint_url=endpoint.url)
+    s3 = session().client("s3", endpoint_url=endpoint.url)
     chunks: dict[int, int] = {}
     for year in (2023, 2024):
         sink = io.BytesIO()
@@ -244,7 +223,7 @@ def test_the_endpoint_reports_column_chunks_of_partitions_read_and_ddl_as_zero(
     ]
     for sql in ddl:
         assert _run(endpoint, sql)["Statistics"]["DataScannedInBytes"] == 0
-    glue = _session().client("glue", endpoint_url=endpoint.url)
+    glue = session().client("glue", endpoint_url=endpoint.url)
     storage = glue.get_table(DatabaseName="billing_check", Name="t")["Table"]["StorageDescriptor"]
     glue.batch_create_partition(
         DatabaseName="billing_check",

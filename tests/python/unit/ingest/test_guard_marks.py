@@ -60,7 +60,7 @@ def test_marks_answer_as_the_searches_do_on_random_text() -> None:
 
 
 def test_every_typed_cell_is_counted() -> None:
-    cells = [f'<c r="A{r}" t="{kind}"><v>1</v></c>' for r, kind in enumerate("s b e d".split())]
+    cells = [f'<c r="A{r}" t="{kind}"><v>1</v></c>' for r, kind in enumerate(["s", "b", "e", "d"])]
     text = ('<c r="B1" t="n"><v>2</v></c>' + "".join(cells)).encode()
     assert Marks(text).typed() == len(cells)
 
