@@ -165,7 +165,7 @@ browser:
 # Two workers (the machine's two cores), each taking whole modules so that a module's
 # fixtures (a dbt build, the local Athena endpoint) are made once.
 pytest: setup-dev
-	$(BIN)/pytest -n 2 --dist loadfile -m "not long" --durations=15
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not long" --durations=15
 
 # The long suites (marker `long`), kept out of `make test` so that it stays under 15
 # minutes on 2 cores: a full build of the real data through the local Athena endpoint

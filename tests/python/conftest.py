@@ -17,6 +17,30 @@ from athena_local import AthenaLocal
 from testkit.support import REAL_CSV, REPO_ROOT, DbtResult, DbtRunner, run_dbt_cli
 
 _database_numbers = itertools.count(1)
+_LONGEST_MODULE = "tests/python/integration/athena/test_athena_pipeline.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest module first, then the modules that run dbt on the local Athena
+    endpoint, then the other dbt modules, then the rest, each module's tests in their
+    order. `make test` runs with `--dist loadfile --no-loadscope-reorder`: each module goes
+    whole to one of the two workers, in this order. Ordered by xdist's default (most tests
+    first), the Athena pipeline module (two builds, about five minutes, mostly waiting on
+    the endpoint) started late and ran alone at the end while the other worker sat idle;
+    first, the quick modules fill in around it."""
+
+    def weight(item: pytest.Item) -> int:
+        if item.nodeid.startswith(_LONGEST_MODULE):
+            return -1
+        marks = {mark.name for mark in item.iter_markers()}
+        return 0 if {"dbt", "s3"} <= marks else 1 if "dbt" in marks else 2
+
+    by_module: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        by_module[module] = min(by_module.get(module, 2), weight(item))
+    order = {id(item): index for index, item in enumerate(items)}
+    items.sort(key=lambda item: (by_module[item.nodeid.split("::", 1)[0]], order[id(item)]))
 
 
 @pytest.fixture(scope="session")
