@@ -6,20 +6,17 @@ what differs), and passes again after `dap repair`."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 from datetime import date
 from pathlib import Path
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import requests
 
 from athena_local import AthenaLocal
-from athena_local.serve import create_lake_key, create_protected_bucket
-from testkit.support import ATHENA_REGION, BIN, REPO_ROOT, aws_env, run_dbt_cli
+from testkit.athena_lake import prepare_lake, query_pages, session
+from testkit.support import BIN, REPO_ROOT, run_dbt_cli
 from testkit.workbooks import sha256_of, simple_book
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
@@ -30,21 +27,8 @@ NAME = "assert_raw_files_match_their_register"
 TEST = f"test.vancouver_311.{NAME}"
 
 
-def _session() -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=ATHENA_REGION
-    )
-
-
 def _query(endpoint: AthenaLocal, sql: str) -> list[list[str | None]]:
-    athena = _session().client("athena", endpoint_url=endpoint.url)
-    query_id = athena.start_query_execution(
-        QueryString=sql, ResultConfiguration={"OutputLocation": f"s3://{RESULTS}/t/"}
-    )["QueryExecutionId"]
-    status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
-    assert status["State"] == "SUCCEEDED", status.get("StateChangeReason")
-    page = athena.get_query_results(QueryExecutionId=query_id)
-    return [[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]][1:]
+    return query_pages(endpoint, sql, RESULTS)[1][1:]
 
 
 def test_the_register_check_runs_on_athena(tmp_path: Path, dbt_profiles_dir: Path) -> None:
@@ -53,22 +37,8 @@ def test_the_register_check_runs_on_athena(tmp_path: Path, dbt_profiles_dir: Pat
         simple_book(tmp_path / "in" / "second.xlsx", date(2022, 12, 30), 5, start_n=20),
     ]
     with AthenaLocal() as endpoint:
-        requests.post(f"{endpoint.url}/moto-api/reset", timeout=30).raise_for_status()
-        s3 = _session().client("s3", endpoint_url=endpoint.url)
-        key_arn = create_lake_key(_session().client("kms", endpoint_url=endpoint.url))
-        for bucket in (LAKE, RESULTS):
-            create_protected_bucket(s3, bucket, ATHENA_REGION, key_arn)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DAP_", "DBT_"))}
-        env |= {
-            **aws_env(endpoint.url),
-            "DBT_PROFILES_DIR": str(dbt_profiles_dir),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DBT_TARGET": "athena",
-            "DAP_ATHENA_S3_STAGING_DIR": f"s3://{RESULTS}/dbt/",
-            "DAP_ATHENA_S3_DATA_DIR": f"s3://{LAKE}/",
-            "DAP_ATHENA_POLL_INTERVAL": "0.2",
-            "DAP_ATHENA_NUM_RETRIES": "0",
-        }
+        env = prepare_lake(endpoint, dbt_profiles_dir, lake_bucket=LAKE, results_bucket=RESULTS)
+        s3 = session().client("s3", endpoint_url=endpoint.url)
 
         def dap(*args: str) -> subprocess.CompletedProcess[str]:
             done = subprocess.run(
