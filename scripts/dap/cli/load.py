@@ -147,6 +147,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from dap.lake.audit import local_identity  # noqa: PLC0415
     from dap.lake.load import load_workbooks  # noqa: PLC0415
     from dap.lake.storage import open_lake  # noqa: PLC0415
+    from dap.settings import use_arrow_memory_pool  # noqa: PLC0415
+
+    use_arrow_memory_pool(settings)
 
     if args.reason is not None and not args.supersede:
         say("dap load: error: --reason goes with --supersede (why the files are a correction)")

@@ -108,7 +108,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from dap.lake.audit import local_identity  # noqa: PLC0415
     from dap.lake.storage import open_lake  # noqa: PLC0415
     from dap.ops.pipeline import PipelineConfig, find_dbt, run_pipeline  # noqa: PLC0415
-    from dap.settings import child_environment  # noqa: PLC0415
+    from dap.settings import child_environment, use_arrow_memory_pool  # noqa: PLC0415
+
+    use_arrow_memory_pool(settings)
 
     uri = lake_uri(args, settings)
     landing_uri = settings.landing_lake or uri

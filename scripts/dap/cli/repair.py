@@ -65,6 +65,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from dap.lake.audit import aws_identity, local_identity  # noqa: PLC0415
     from dap.lake.integrity import repair_extract, restore_landing  # noqa: PLC0415
     from dap.lake.storage import ZonedLake  # noqa: PLC0415
+    from dap.settings import use_arrow_memory_pool  # noqa: PLC0415
+
+    use_arrow_memory_pool(settings)
 
     opened = open_zones(args, settings, "repair", glue_database=args.glue_database, writing=True)
     if opened is None:

@@ -91,3 +91,21 @@ def test_help_lists_the_environment(capsys):
     out = capsys.readouterr().out
     for variable in settings.VARIABLES:
         assert variable.name in out
+
+
+def test_the_loading_commands_allocate_with_jemalloc_unless_told_otherwise() -> None:
+    import pyarrow as pa  # noqa: PLC0415
+
+    before = pa.default_memory_pool()
+    try:
+        settings.use_arrow_memory_pool(settings.from_environment({}))
+        chosen = pa.default_memory_pool().backend_name
+        assert chosen in {"jemalloc", "system"}  # system only where the wheel lacks jemalloc
+        assert chosen != "mimalloc"
+        pa.set_memory_pool(pa.system_memory_pool())
+        told = settings.from_environment({"ARROW_DEFAULT_MEMORY_POOL": "system"})
+        assert told.arrow_memory_pool == "system"
+        settings.use_arrow_memory_pool(told)  # Arrow reads the variable itself: left alone
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(before)

@@ -21,10 +21,13 @@ One module a concern:
   and ratios, every member inflated with its size and CRC-32 checked, the worksheets found
   through the package's relationships.
 - :mod:`._sheet_xml`: a worksheet's XML and the shared string table, measured in pieces
-  without building a tree (quickly for the usual sheet).
+  without building a tree (quickly for the usual sheet); of a large sheet, whether its
+  cells come in the order of their rows (which the loader's two-halves read needs).
+- :mod:`._tags`: the quick scan's look at a piece of XML with numpy (error cells,
+  formulas, typed cells; the usual cells, their count and their rows' order).
 - :mod:`._read_ahead`: the helper thread that inflates a large member while the pieces
   before it are scanned.
-- :mod:`._probe`: the parser probe in a memory-limited child process.
+- :mod:`._probe`: the parser probe in a memory-limited child process (forked on Linux).
 """
 
 from dap.ingest.guard._archive import ArchiveReport, check_archive
@@ -35,6 +38,7 @@ from dap.ingest.guard._sheet_xml import (
     MAX_EXCEL_ROWS,
     MAX_SHARED_STRINGS,
     MAX_SHEET_CELLS,
+    ROW_ORDER_MIN_BYTES,
     SheetCells,
 )
 from dap.ingest.guard._zip import MAX_MEMBERS, MAX_RATIO, MAX_UNCOMPRESSED, RATIO_FLOOR
@@ -51,6 +55,7 @@ __all__ = [
     "PROBE_MEMORY",
     "PROBE_SECONDS",
     "RATIO_FLOOR",
+    "ROW_ORDER_MIN_BYTES",
     "ArchiveReport",
     "ParserProbe",
     "SheetCells",

@@ -28,7 +28,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dap.ingest.guard._tags import Marks, usual_cells
+import numpy as np
+
+from dap.ingest.guard._tags import Marks, RowOrder, usual_cells
 from dap.ingest.pii import column_letter
 
 MAX_SHEET_CELLS = 1 << 24
@@ -39,6 +41,10 @@ MAX_SHARED_STRINGS = 1 << 22
 """Entries of the shared string table (4,194,304)."""
 MAX_EXCEL_ROWS = 1_048_576
 MAX_EXCEL_COLUMNS = 16_384
+ROW_ORDER_MIN_BYTES = 64 << 20
+"""Worksheet XML from this size on (about 250,000 rows of a few figures) has the order of
+its cells' rows checked (:attr:`SheetCells.in_row_order`): the size from which the loader
+reads a sheet in two halves at once (:mod:`dap.ingest.workbook._split`)."""
 _CARRY_LIMIT = 8 << 20
 _NOTES_PER_SHEET = 100_000
 
@@ -85,6 +91,10 @@ class SheetCells:
     typed: int
     """At least the cells carrying a type other than a number (``t="s"``, ``"str"``,
     ``"inlineStr"``, ``"b"``, ``"e"``, ``"d"``): :meth:`._tags.Marks.typed`."""
+    in_row_order: bool = False
+    """Every cell tag comes after the cells of the rows above it (each cell's row at
+    least the row of the cell before it): known of the usual sheet of at least
+    :data:`ROW_ORDER_MIN_BYTES` (:class:`._tags.RowOrder`), False otherwise."""
 
 
 class _SharedStrings:
@@ -160,6 +170,10 @@ class _SheetScan:
         self.row = 0  # the number of the last row tag read
         self.notes: dict[tuple[int, int], str] = {}
         self.typed = 0  # at least the cells with a type other than a number (Marks.typed)
+
+    @property
+    def in_row_order(self) -> bool:
+        return False  # not read by the exact scan
 
     @property
     def height(self) -> int:
@@ -326,6 +340,21 @@ _UNUSUAL_CELL = re.compile(
 beyond column P or row 1,048,576."""
 
 
+_CELL_TAG = re.compile(rb"<c[\s>/]")
+_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,3}(\d{1,7})"')
+
+
+def _see_rows(text: bytes, order: RowOrder) -> None:
+    """Give ``order`` the rows of ``text``'s cells, read with a pattern (a piece
+    :func:`._tags.usual_cells` does not take): unknown unless every cell tag starts with
+    its position."""
+    rows = _CELL_ROW.findall(text)
+    if len(rows) != len(_CELL_TAG.findall(text)):
+        order.unknown()
+    else:
+        order.see(np.array([int(row) for row in rows], dtype=np.uint64))
+
+
 class _QuickSheetScan(_SheetScan):
     """The usual sheet, in fewer passes: when every cell with content gives its position
     first (``<c r="B7"``, as Excel and every library write) within columns A to P and
@@ -336,9 +365,14 @@ class _QuickSheetScan(_SheetScan):
     A sheet where any cell is otherwise is ``usual = False``: scanning stops there, and
     the caller measures it with :class:`_SheetScan`."""
 
-    def __init__(self, sheet: str) -> None:
+    def __init__(self, sheet: str, *, row_order: bool = False) -> None:
         super().__init__(sheet)
         self.usual = True
+        self.order = RowOrder() if row_order else None
+
+    @property
+    def in_row_order(self) -> bool:
+        return self.order is not None and self.order.ordered
 
     def feed(self, piece: bytes) -> None:
         if self.usual:
@@ -347,12 +381,14 @@ class _QuickSheetScan(_SheetScan):
     def _scan(self, text: bytes) -> None:
         if not self.usual:
             return
-        counted = usual_cells(text)  # the usual piece, answered at once (._tags)
+        counted = usual_cells(text, self.order)  # the usual piece, answered at once (._tags)
         if counted is None:
             if _UNUSUAL_CELL.search(text):
                 self.usual = False
                 self.notes = {}
                 return
             counted = text.count(b"</c>")
+            if self.order is not None:  # rows from 1,000,000 on, say: read them here
+                _see_rows(text, self.order)
         self.cells += counted
         self._mark(text)

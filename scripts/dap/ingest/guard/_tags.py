@@ -70,12 +70,54 @@ _REF_START = np.frombuffer(b' r="', dtype="<u4")[0]
 _PAD = b"\0" * 16
 
 
-def usual_cells(text: bytes) -> int | None:
+class RowOrder:
+    """Whether the cells of a sheet, fed piece by piece to :func:`usual_cells`, come in
+    order of their row (each cell's row at least the row of the cell before it), as Excel
+    and every library write them. The loader reads a large sheet in two halves at once
+    only where they do (:mod:`dap.ingest.workbook._split`): then no cell of the second
+    half can belong above a cell of the first."""
+
+    def __init__(self) -> None:
+        self.last = 0
+        self.ordered = True
+
+    def see(self, rows: npt.NDArray[np.uint64]) -> None:
+        """Take the row numbers of a piece's cells, in document order."""
+        if not self.ordered or not len(rows):
+            return
+        if int(rows[0]) < self.last or bool((rows[1:] < rows[:-1]).any()):
+            self.ordered = False
+        self.last = int(rows[-1])
+
+    def unknown(self) -> None:
+        """A piece whose cells' rows were not read: the order is not known."""
+        self.ordered = False
+
+
+def _row_numbers(
+    digits: npt.NDArray[np.uint64], length: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint64]:
+    """The numbers whose decimal digits (each byte a digit 0-9, the first in the lowest
+    byte, ``length`` of them, bytes past them anything) are in ``digits``: the digits are
+    moved to the top bytes (zeros before them), then combined two, four and eight at once
+    (the usual multiply-and-shift parse of eight digits in a 64-bit word)."""
+    bits = (length * 8).astype(np.uint64)
+    value = (digits & ((np.uint64(1) << bits) - np.uint64(1))) << (np.uint64(64) - bits)
+    value = ((value & np.uint64(0x0F0F0F0F0F0F0F0F)) * np.uint64(2561)) >> np.uint64(8)
+    value = ((value & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    numbers: npt.NDArray[np.uint64] = (
+        (value & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)
+    ) >> np.uint64(32)
+    return numbers
+
+
+def usual_cells(text: bytes, order: RowOrder | None = None) -> int | None:
     """How many times ``</c>`` occurs in ``text`` if every cell tag in it (``<c`` then
     whitespace, ``>`` or ``/``) starts ``<c r="XN"`` with X from A to P and N from 1 to
     999,999 (no leading zero) and the quote closing right after N; else None, and the
     caller asks the exact pattern (which also allows rows to 1,048,576 and an empty
-    ``<c .../>`` written otherwise).
+    ``<c .../>`` written otherwise). With ``order``, the cells' row numbers are given to
+    it (when the count is returned).
 
     Every ``c`` is found at once; the cell tags and ``</c>`` are told by the bytes around
     it, and each cell's reference is read eight bytes at a time: the row number's digits
@@ -93,7 +135,7 @@ def usual_cells(text: bytes) -> int | None:
     opened = cs[before == ord("<")]
     cells = opened[_TAG_END[padded[opened + 1]]]
     if not len(cells):
-        return closing
+        return closing  # no cell: the order is as it was
     words = np.ndarray((len(padded) - 7,), dtype="<u4", buffer=padded, strides=(1,))
     if not bool((words[cells + 1] == _REF_START).all()):
         return None
@@ -110,4 +152,8 @@ def usual_cells(text: bytes) -> int | None:
     ends = padded[cells + 6 + length]
     first = padded[cells + 6]
     usual = (ends == ord('"')) & (length >= 1) & (length <= 6) & (first != ord("0"))
-    return closing if bool(usual.all()) else None
+    if not bool(usual.all()):
+        return None
+    if order is not None:
+        order.see(_row_numbers(row, length))
+    return closing

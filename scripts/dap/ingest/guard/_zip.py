@@ -41,6 +41,7 @@ from dap.ingest.guard._sheet_xml import (
     MAX_EXCEL_ROWS,
     MAX_SHARED_STRINGS,
     MAX_SHEET_CELLS,
+    ROW_ORDER_MIN_BYTES,
     SheetCells,
     _QuickSheetScan,
     _SharedStrings,
@@ -120,7 +121,7 @@ class _ZipCheck:
                 scan = self._scan_sheet(info, sheet)
                 if scan.notes:
                     self.notes[sheet] = scan.notes
-                self.cells[sheet] = SheetCells(scan.cells, scan.typed)
+                self.cells[sheet] = SheetCells(scan.cells, scan.typed, scan.in_row_order)
             elif info.filename.lower().endswith("sharedstrings.xml"):
                 strings = _SharedStrings()
                 self._inflate(info, strings.feed)
@@ -144,7 +145,7 @@ class _ZipCheck:
     def _scan_sheet(self, info: zipfile.ZipInfo, sheet: str) -> _SheetScan:
         """Measure one worksheet member: the quick scan first; should it find the sheet
         unusual (or too large), the exact scan, which takes another pass."""
-        quick = _QuickSheetScan(sheet)
+        quick = _QuickSheetScan(sheet, row_order=info.file_size >= ROW_ORDER_MIN_BYTES)
         self._inflate(info, quick.feed)
         quick.finish()
         if quick.usual and quick.cells <= MAX_SHEET_CELLS:

@@ -26,6 +26,10 @@ One module a concern:
   personal data, the metric sheets' rows handed on in batches. :func:`parse_table` reads
   a file of one table (CSV, Parquet: :mod:`dap.ingest.formats`) the same way, as a
   workbook of one sheet.
+- :mod:`._fast`: a large `.xlsx` read to Arrow by fastexcel in the parser probe's child,
+  beside the container check, and proved cell for cell against its counts.
+- :mod:`._split`: a large sheet of that read cut into two halves read at once (the
+  probe's child and a child of its own), and joined back.
 - :mod:`._sheets`: finding a sheet's header row and the metric columns in it.
 - :mod:`._typing`: typing a batch's cells into Arrow columns, in bulk or cell by cell.
 - :mod:`._parsed`: :class:`ParsedWorkbook`, the typed columns and what was read.

@@ -7,7 +7,9 @@ the same sheet to Arrow columns in Rust. It runs in the probe's memory-limited c
 (:class:`~dap.ingest.guard.ParserProbe`), started beside
 :func:`~dap.ingest.guard.check_archive`, so the two use both cores, and a hostile file that
 the check would refuse can only exhaust the child. Its columns reach this process as an
-Arrow IPC file, and are used only once the check has passed.
+Arrow IPC file, and are used only once the check has passed. A sheet of 64 MB of XML and
+more (about 250,000 rows) is read in two halves at once (:mod:`._split`), its columns
+joined here.
 
 The fast read keeps every check of the cell-by-cell read, or steps aside:
 
@@ -34,6 +36,7 @@ compares them on every workbook the tests have).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from dataclasses import dataclass
@@ -48,6 +51,7 @@ import pyarrow.compute as pc
 from dap.ingest.cells import is_blank
 from dap.ingest.guard import SheetCells
 from dap.ingest.pii import PiiFinding, column_letter, scan_cells
+from dap.ingest.workbook import _split
 from dap.ingest.workbook._parsed import UNREADABLE_DATE_EXAMPLES, SheetResult, _Columns
 from dap.ingest.workbook._sheets import (
     HEADER_SEARCH_ROWS,
@@ -96,7 +100,8 @@ class FastSheet:
     header_row: int
     """1-based, as the cell-by-cell read numbers it."""
     positions: dict[MetricColumn, int]
-    columns: pa.RecordBatch
+    columns: pa.RecordBatch | pa.Table
+    """Below the header; a table of two chunks a column when read in two halves."""
     absolute: list[int]
     """Each column's 0-based position in the sheet (column A is 0)."""
     header_texts: list[tuple[int, int, str]]
@@ -108,6 +113,9 @@ class FastSheet:
     counted: SheetCells | None = None
     """The sheet's cells as the container check counted them in its XML (set by
     :func:`read_fast_sheets`)."""
+    split_row: int | None = None
+    """Where the sheet was read in two halves at once (:mod:`._split`), the first row of
+    the second half; its columns are joined already."""
 
 
 # ---------------------------------------------------------------- in the child process
@@ -117,7 +125,8 @@ def read_in_child(source: str | bytes, out_dir: Path) -> None:
     """Read every visible worksheet of the `.xlsx` ``source`` (a path, or the bytes) that
     has a header the fast read can take, each into ``out_dir/<n>.arrow``; leave the others
     out. Runs in the parser probe's child; an ordinary error leaves the sheet (or the
-    workbook) to the cell-by-cell read, which meets the problem and reports it."""
+    workbook) to the cell-by-cell read, which meets the problem and reports it. A large
+    sheet of a workbook given by path is read in two halves at once (:mod:`._split`)."""
     import fastexcel  # noqa: PLC0415 - the child's import, not the loader's
     import openpyxl  # noqa: PLC0415
 
@@ -126,15 +135,18 @@ def read_in_child(source: str | bytes, out_dir: Path) -> None:
     with opened:
         book = openpyxl.load_workbook(opened, read_only=True, data_only=True)
         reader = fastexcel.read_excel(source)
-        _read_sheets_in_child(book, reader, out_dir)
+        path = source if isinstance(source, str) else None
+        _read_sheets_in_child(book, reader, path, out_dir)
 
 
-def _read_sheets_in_child(book: Workbook, reader: ExcelReader, out_dir: Path) -> None:
+def _read_sheets_in_child(
+    book: Workbook, reader: ExcelReader, path: str | None, out_dir: Path
+) -> None:
     for number, sheet in enumerate(book.worksheets):
         if sheet.sheet_state != "visible":
             continue
         try:
-            found = _read_sheet_in_child(reader, sheet)
+            found = _read_sheet_in_child(reader, sheet, path, out_dir / f"{number}.second.ipc")
         except (NotFast, ValueError, KeyError, IndexError, TypeError):
             continue
         except Exception as exc:  # fastexcel's own errors (a strict column mixing kinds)
@@ -144,7 +156,9 @@ def _read_sheets_in_child(book: Workbook, reader: ExcelReader, out_dir: Path) ->
         _write(out_dir / f"{number}.arrow", found)
 
 
-def _read_sheet_in_child(reader: ExcelReader, sheet: ReadOnlyWorksheet) -> FastSheet:
+def _read_sheet_in_child(
+    reader: ExcelReader, sheet: ReadOnlyWorksheet, path: str | None, second_to: Path
+) -> FastSheet:
     sheet.reset_dimensions()  # read the rows as they are, whatever <dimension> says
     peek = [
         list(row)
@@ -156,17 +170,16 @@ def _read_sheet_in_child(reader: ExcelReader, sheet: ReadOnlyWorksheet) -> FastS
     if header is None:
         raise NotFast("no header")
     header_row, positions = header
-    # Each column's type is decided by its first 1,000 rows, where a mix of kinds is
-    # refused ("strict"). Below them fastexcel makes a cell of another kind fit the type
-    # (text to a number or empty, a date to empty); that is caught in the loader's process
-    # by counting the cells (_check_every_cell_read): about 0.5 s quicker on a million
-    # rows than typing every column over all its rows.
-    loaded = reader.load_sheet(sheet.title, header_row=header_row - 1, dtype_coercion="strict")
-    columns = loaded.to_arrow()
-    # The columns read, as load_sheet decided them (available_columns() would type every
-    # column again over all its rows: 0.3 s on a million rows).
-    absolute = [info.absolute_index for info in loaded.selected_columns]
-    names = [info.name for info in loaded.selected_columns]
+    member = getattr(sheet, "_worksheet_path", None)  # the sheet's XML in the zip
+    cut = None
+    if path is not None and isinstance(member, str):
+        read_second = functools.partial(_read_second_half, sheet.title, second_to)
+        cut = _split.cut_sheet(path, member, read_second, second_to)
+    try:
+        columns, absolute, names, split_row = _load(reader, cut, sheet.title, header_row)
+    finally:
+        if cut is not None:
+            cut.close()
     for column, index in positions.items():
         if index not in absolute:
             raise NotFast(f"{column.label} not among fastexcel's columns")
@@ -186,9 +199,62 @@ def _read_sheet_in_child(reader: ExcelReader, sheet: ReadOnlyWorksheet) -> FastS
         ],
         sum(value is not None for row in peek[:header_row] for value in row),
         sum(isinstance(value, str | bool) for row in peek[:header_row] for value in row),
+        split_row=split_row,
     )
     _check_alignment(found, peek[header_row:])
     return found
+
+
+def _load(
+    reader: ExcelReader, cut: _split.Cut | None, title: str, header_row: int
+) -> tuple[pa.RecordBatch, list[int], list[str], int | None]:
+    """The sheet's columns below the header, their positions and names, and the row the
+    sheet was cut at: read whole with ``reader``, or, when the sheet was ``cut``, its
+    first half (the second half's own process wrote the rest); read whole after all
+    should the second half fail (then no row)."""
+    import fastexcel  # noqa: PLC0415 - the child's import
+
+    first = fastexcel.read_excel(cut.first) if cut is not None else reader
+    try:
+        columns, absolute, names = _load_below(first, title, header_row)
+    except BaseException:
+        if cut is not None:
+            cut.abandon()
+        raise
+    if cut is None:
+        return columns, absolute, names, None
+    if cut.second_done():  # its columns are joined to these in the loader's process
+        return columns, absolute, names, cut.row
+    return (*_load_below(reader, title, header_row), None)
+
+
+def _load_below(
+    reader: ExcelReader, title: str, header_row: int
+) -> tuple[pa.RecordBatch, list[int], list[str]]:
+    # Each column's type is decided by its first 1,000 rows, where a mix of kinds is
+    # refused ("strict"). Below them fastexcel makes a cell of another kind fit the type
+    # (text to a number or empty, a date to empty); that is caught in the loader's process
+    # by counting the cells (_check_every_cell_read): about 0.5 s quicker on a million
+    # rows than typing every column over all its rows.
+    loaded = reader.load_sheet(title, header_row=header_row - 1, dtype_coercion="strict")
+    columns = loaded.to_arrow()
+    # The columns read, as load_sheet decided them (available_columns() would type every
+    # column again over all its rows: 0.3 s on a million rows).
+    absolute = [info.absolute_index for info in loaded.selected_columns]
+    names = [info.name for info in loaded.selected_columns]
+    return columns, absolute, names
+
+
+def _read_second_half(title: str, second_to: Path, path: str, row: int) -> None:
+    """In the second half's own process: its rows (from ``row`` on, no header), each
+    column typed from its first 1,000 rows as the first half's are, to ``second_to``."""
+    import fastexcel  # noqa: PLC0415 - the child's import
+
+    loaded = fastexcel.read_excel(path).load_sheet(title, header_row=None, dtype_coercion="strict")
+    columns = loaded.to_arrow()
+    absolute = [info.absolute_index for info in loaded.selected_columns]
+    meta = {"row": row, "absolute": absolute}
+    _write_batch(second_to, columns, meta)
 
 
 def _check_alignment(found: FastSheet, rows: list[list[object]]) -> None:
@@ -222,11 +288,16 @@ def _write(path: Path, found: FastSheet) -> None:
         "header_texts": found.header_texts,
         "header_cells": found.header_cells,
         "header_typed": found.header_typed,
+        "split_row": found.split_row,
     }
-    schema = found.columns.schema.with_metadata({_METADATA_KEY: json.dumps(meta)})
+    _write_batch(path, found.columns, meta)
+
+
+def _write_batch(path: Path, columns: pa.RecordBatch, meta: dict[str, object]) -> None:
+    schema = columns.schema.with_metadata({_METADATA_KEY: json.dumps(meta)})
     partial = path.with_suffix(".partial")  # renamed once whole: never read half-written
     with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-        writer.write_batch(found.columns.replace_schema_metadata(schema.metadata))
+        writer.write_batch(columns.replace_schema_metadata(schema.metadata))
     partial.rename(path)
 
 
@@ -244,6 +315,18 @@ def read_fast_sheets(out_dir: Path, counted: dict[str, SheetCells]) -> dict[str,
             meta = json.loads(reader.schema.metadata[_METADATA_KEY])
         if columns is None:
             continue
+        counted_cells = counted.get(meta["name"])
+        split_row = meta.get("split_row")
+        if split_row is not None and (counted_cells is None or not counted_cells.in_row_order):
+            # Read in two halves, which make the sheet only if no cell below the cut
+            # belongs above it: unknown here, so the sheet is read cell by cell.
+            continue
+        if split_row is not None:
+            columns = _split.join_halves(
+                columns, meta["absolute"], meta["header_row"], _second(path), split_row
+            )
+            if columns is None:
+                continue  # the halves do not make the sheet: read cell by cell
         sheets[meta["name"]] = FastSheet(
             meta["name"],
             meta["header_row"],
@@ -253,9 +336,22 @@ def read_fast_sheets(out_dir: Path, counted: dict[str, SheetCells]) -> dict[str,
             [(r, c, text) for r, c, text in meta["header_texts"]],
             meta["header_cells"],
             meta["header_typed"],
-            counted.get(meta["name"]),
+            counted_cells,
+            split_row,
         )
     return sheets
+
+
+def _second(path: Path) -> tuple[pa.RecordBatch, list[int]] | None:
+    """The second half the child read of a sheet cut in two (``<n>.arrow``'s
+    ``<n>.second.ipc``), with its columns' positions; None if there is none."""
+    second = path.with_suffix(".second.ipc")
+    if not second.exists():
+        return None
+    with pa.memory_map(str(second)) as source:
+        reader = pa.ipc.open_file(source)
+        meta = json.loads(reader.schema.metadata[_METADATA_KEY])
+        return reader.get_batch(0), list(meta["absolute"])
 
 
 @dataclass
@@ -410,6 +506,8 @@ def _type_columns(fast: FastSheet, notes: CellNotes) -> _Typed:
     all_empty = empties[0]
     for empty in empties[1:]:
         all_empty = pc.and_(all_empty, empty)
+    if isinstance(all_empty, pa.ChunkedArray):  # a sheet read in two halves
+        all_empty = all_empty.combine_chunks()
     skipped = set(_true_positions(all_empty))
     kept = height - len(skipped)
     return _Typed(
@@ -466,20 +564,38 @@ def _floats(values: pa.Array, column: MetricColumn) -> pa.Array:
     return values
 
 
-def _counts(values: pa.Array, column: MetricColumn) -> pa.Array:
+def _counts(values: pa.Array | pa.ChunkedArray, column: MetricColumn) -> pa.Array | pa.ChunkedArray:
     if _all_null(values):
         return pa.nulls(len(values), pa.int64())
     if pa.types.is_integer(values.type):
         return pc.cast(values, pa.int64())
     floats = _floats(values, column)
-    try:  # the checked cast refuses fractions and values beyond 64 bits, as the parser does
-        counts = pc.cast(floats, pa.int64())
-    except pa.ArrowInvalid as exc:
-        raise NotFast(f"{column.label}: a count that is not a whole number") from exc
     low, high = pc.min_max(floats).values()
     if low is not None and not (low.as_py() >= -(2.0**63) and high.as_py() < 2.0**63):
         raise NotFast(f"{column.label}: a count beyond 64 bits")
-    return counts
+    if isinstance(floats, pa.ChunkedArray):  # a sheet read in two halves
+        return pa.chunked_array([_whole(chunk, column) for chunk in floats.chunks], pa.int64())
+    return _whole(floats, column)
+
+
+def _whole(floats: pa.Array, column: MetricColumn) -> pa.Array:
+    """``floats`` (finite, within 64 bits) as whole numbers, or :class:`NotFast`."""
+    if floats.offset:  # not from the child's file: Arrow's checked cast
+        try:
+            return pc.cast(floats, pa.int64())
+        except pa.ArrowInvalid as exc:
+            raise NotFast(f"{column.label}: a count that is not a whole number") from exc
+    # Whole numbers within 64 bits, as the parser takes them; numpy's cast and compare is
+    # about five times quicker than Arrow's checked cast. Empty cells hold 0 here and keep
+    # their validity bits.
+    given = floats.fill_null(0.0).to_numpy()
+    counts = given.astype(np.int64)
+    if not np.array_equal(counts.astype(np.float64), given):
+        raise NotFast(f"{column.label}: a count that is not a whole number")
+    validity = floats.buffers()[0]
+    return pa.Array.from_buffers(
+        pa.int64(), len(floats), [validity, pa.py_buffer(counts)], floats.null_count
+    )
 
 
 _TYPERS = {"date": _dates, "count": _counts, "number": _floats, "seconds": _floats}

@@ -52,13 +52,18 @@ class _Columns:
         if len(lengths) != 1:
             raise ValueError(f"a batch's columns differ in length: {sorted(lengths)}")
         for name in self.names:
-            self.chunks[name].append(batch[name])
+            values = batch[name]
+            if isinstance(values, pa.ChunkedArray):  # a sheet read in two halves
+                self.chunks[name].extend(values.chunks)
+            else:
+                self.chunks[name].append(values)
         self.rows += lengths.pop()
 
     def extend(self, other: _Columns) -> None:
         """Append every batch of ``other`` (the same columns), without copying values."""
-        for index in range(len(other.chunks[self.names[0]])):
-            self.add({name: other.chunks[name][index] for name in self.names})
+        for name in self.names:  # columns may be chunked differently (a sheet read in halves)
+            self.chunks[name].extend(other.chunks[name])
+        self.rows += other.rows
 
     @staticmethod
     def constant(value: str, count: int) -> pa.Array:
@@ -107,22 +112,34 @@ class ParsedWorkbook:
     def by_year(self, sha256: str) -> Iterator[tuple[int | None, pa.Table]]:
         """The rows split by the year of their date, each part as :meth:`to_arrow` makes
         it; the rows without a date come last, as year None. The file's name and hash are
-        added to each part after the split rather than split with it. The rows are put in
-        year order once (a stable sort: within a year they keep the workbook's order) and
-        each part is a slice of that, rather than a pass over every row per year."""
+        added to each part after the split rather than split with it. Within a year the
+        rows keep the workbook's order. Where each year's rows stand together in the
+        workbook (a workbook a year, an export in date order), each part is a slice of
+        the rows as they are; otherwise the rows are put in year order once (a stable
+        sort) and each part is a slice of that. A part is one chunk a column, as the
+        Parquet writer is always given it."""
         years = pc.year(self.data.column(DATE_COLUMN.raw_name)).combine_chunks()
         if len(years) == 0:
             return
-        order = pc.array_sort_indices(years, order="ascending", null_placement="at_end")
-        runs = pc.run_end_encode(years.take(order), run_end_type=pa.int64())
         typed = self._typed()
-        start = 0
-        for year, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
-            # Each year's rows are gathered when its part is asked for, so only the parts
-            # in hand are held twice, not the whole workbook.
-            part = typed.take(order.slice(start, end - start))
+        runs = pc.run_end_encode(years, run_end_type=pa.int64())
+        values = runs.values.to_pylist()
+        if len(set(values)) < len(values):  # a year in more than one place
+            order = pc.array_sort_indices(years, order="ascending", null_placement="at_end")
+            typed = typed.take(order)
+            runs = pc.run_end_encode(years.take(order), run_end_type=pa.int64())
+            values = runs.values.to_pylist()
+        ends = runs.run_ends.to_pylist()
+        starts = [0, *ends[:-1]]
+        parts = sorted(
+            zip(values, starts, ends, strict=True),
+            key=lambda part: (part[0] is None, part[0] or 0),
+        )
+        for year, start, end in parts:
+            part = typed.slice(start, end - start)
+            if any(column.num_chunks > 1 for column in part.columns):
+                part = part.combine_chunks()
             yield year, self._with_lineage(part, sha256)
-            start = end
 
     def _typed(self) -> pa.Table:
         return pa.table({name: self.data.column(name) for name in self.data.names})

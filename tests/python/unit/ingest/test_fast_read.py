@@ -19,7 +19,8 @@ import openpyxl
 import pytest
 
 from dap.errors import DapError
-from dap.ingest.workbook import _fast, parse_workbook
+from dap.ingest.guard import _zip
+from dap.ingest.workbook import _fast, _read, _split, parse_workbook
 from dap.ingest.workbook._parsed import ParsedWorkbook
 from testkit import realtools, tricky_cells
 from testkit.workbooks import HEADER, REQUIRED_HEADER, SHEET, rows_for
@@ -67,20 +68,28 @@ def _parse(name: str, data: bytes, pii: str) -> dict[str, Any]:
 def both_ways(
     monkeypatch: pytest.MonkeyPatch, taken: list[str], name: str, data: bytes, pii: str = "stop"
 ) -> list[str]:
-    """Parse ``data`` both ways, assert the same outcome, return the sheets read fast."""
+    """Parse ``data`` both ways, assert the same outcome, return the sheets read fast.
+    The fast read is tried twice: each sheet read whole, and each sheet cut in two halves
+    read at once (:mod:`dap.ingest.workbook._split`, which normally starts at 64 MB of
+    XML), where a row to cut at is found."""
     monkeypatch.setattr(_fast, "FAST_READ_MIN_BYTES", 0)
     fast = _parse(name, data, pii)
     read_fast = list(taken)
+    monkeypatch.setattr(_split, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(_zip, "ROW_ORDER_MIN_BYTES", 0)
+    halves = _parse(name, data, pii)
+    del taken[len(read_fast) :]
     monkeypatch.setattr(_fast, "FAST_READ_MIN_BYTES", 1 << 62)
     slow = _parse(name, data, pii)
     assert taken == read_fast, "the fast read ran with the threshold out of reach"
-    assert fast.keys() == slow.keys(), (fast.get("message"), slow.get("message"))
-    for key in slow:
-        if key == "table":
-            assert fast[key].schema == slow[key].schema
-            assert fast[key].to_pydict() == slow[key].to_pydict()
-        else:
-            assert fast[key] == slow[key], key
+    for read in (fast, halves):
+        assert read.keys() == slow.keys(), (read.get("message"), slow.get("message"))
+        for key in slow:
+            if key == "table":
+                assert read[key].schema == slow[key].schema
+                assert read[key].to_pydict() == slow[key].to_pydict()
+            else:
+                assert read[key] == slow[key], key
     return read_fast
 
 
@@ -194,8 +203,20 @@ def test_a_cell_below_the_typing_rows_steps_aside_or_matches(
 
 
 def test_a_long_plain_export_is_read_fast(monkeypatch, fast_sheets) -> None:
+    cuts: list[int | None] = []
+    real = _read.read_fast_sheets
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        sheets = real(*args, **kwargs)
+        cuts.extend(sheet.split_row for sheet in sheets.values())
+        return sheets
+
+    monkeypatch.setattr(_read, "read_fast_sheets", spy)
     data = _book(lambda book: _metrics_sheet(book, LONG_ROWS))
     assert both_ways(monkeypatch, fast_sheets, "long.xlsx", data) == [SHEET]
+    assert cuts[0] is None  # read whole
+    assert cuts[1] is not None  # and cut in two
+    assert cuts[1] > 500
 
 
 @pytest.mark.parametrize("pii", ["stop", "mask"])

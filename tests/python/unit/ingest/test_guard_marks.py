@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from dap.ingest.guard._sheet_xml import _UNUSUAL_CELL
-from dap.ingest.guard._tags import Marks, usual_cells
+from dap.ingest.guard._sheet_xml import _UNUSUAL_CELL, _QuickSheetScan
+from dap.ingest.guard._tags import Marks, RowOrder, usual_cells
 
 ALPHABET = [b"t", b"f", b"<", b">", b"/", b"=", b'"', b"'", b" ", b"\t", b"\n", b"e", b"n", b"s"]
 ALPHABET += [b"c", b"v", b"1", b"A", b'r="', b't="e"', b't="n"', b't="s"', b"<f>", b"<f ", b"<c "]
@@ -109,3 +109,65 @@ def test_usual_cells_answers_as_the_pattern_does_on_random_text() -> None:
             answered += 1
             assert counted == _usual_by_pattern(text), text
     assert answered > 500  # the comparison was made often enough to mean something
+
+
+def _rows_by_pattern(text: bytes) -> list[int]:
+    return [int(row) for row in re.findall(rb'<c r="[A-Z]{1,3}(\d+)"', text)]
+
+
+def _in_order(rows: list[int], last: int = 0) -> bool:
+    return all(a <= b for a, b in zip([last, *rows], rows, strict=False))
+
+
+@pytest.mark.parametrize(
+    ("pieces", "ordered"),
+    [
+        ([b'<c r="A1"><v>1</v></c><c r="B1"><v>1</v></c><c r="A2"><v>1</v></c>'], True),
+        ([b'<c r="A2"><v>1</v></c><c r="A1"><v>1</v></c>'], False),  # a row above, later
+        ([b'<c r="A10"><v>1</v></c>', b'<c r="A9"><v>1</v></c>'], False),  # across pieces
+        ([b'<c r="A9"><v>1</v></c>', b'<c r="A10"><v>1</v></c>'], True),  # 9 < 10, not "9" > "1"
+        ([b'<c r="A999999"><v>1</v></c><c r="B99999"><v>1</v></c>'], False),
+        ([b'<c r="P123456"><v>1</v></c><c r="A123457"><v>1</v></c>'], True),
+        ([b'<c r="A5"/><c r="A4"><v>1</v></c>'], False),  # an empty cell counts too
+        ([b"", b'<c r="A3"><v>1</v></c>'], True),
+    ],
+)
+def test_the_row_order_is_read_from_each_cells_position(pieces, ordered) -> None:
+    order = RowOrder()
+    for piece in pieces:
+        assert usual_cells(piece, order) is not None
+    assert order.ordered is ordered
+
+
+def test_the_row_order_agrees_with_the_positions_read_one_by_one() -> None:
+    chooser = random.Random(20261203)
+    for _ in range(2_000):
+        last = chooser.randrange(0, 50)
+        rows = [chooser.randrange(1, 60) for _ in range(chooser.randrange(0, 12))]
+        if chooser.random() < 0.5:
+            rows.sort()
+        cells = [f'<c r="{chooser.choice("ABP")}{row}"><v>1</v></c>'.encode() for row in rows]
+        text = b"<row>".join(cells)
+        order = RowOrder()
+        order.last = last
+        assert usual_cells(text, order) is not None
+        assert order.ordered == _in_order(_rows_by_pattern(text), last), (last, text)
+        if rows:
+            assert order.last == (rows[-1] if order.ordered else order.last)
+
+
+def test_a_sheet_with_rows_from_a_million_on_keeps_its_order_known() -> None:
+    """Rows 1,000,000 to 1,048,576 are not the quick scan's usual cells: they are read
+    with a pattern, and the order stays known."""
+    scan = _QuickSheetScan("s", row_order=True)
+    rows = [999_998, 999_999, 1_000_000, 1_000_001]
+    scan.feed(b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in rows))
+    scan.finish()
+    assert scan.usual
+    assert scan.in_row_order
+    backwards = _QuickSheetScan("s", row_order=True)
+    backwards.feed(b'<row r="1000001"><c r="A1000001"><v>1</v></c></row>')
+    backwards.feed(b'<row r="1000000"><c r="A1000000"><v>1</v></c></row>')
+    backwards.finish()
+    assert backwards.usual
+    assert not backwards.in_row_order

@@ -116,3 +116,23 @@ def test_only_a_true_constant_is_written_dictionary_encoded(indices, dictionary)
     sink = io.BytesIO()
     pq.write_table(table.cast(RAW_SCHEMA), sink, compression="snappy", write_statistics=True)
     assert load._parquet_bytes(table.cast(load._encoding_schema(table))) == sink.getvalue()
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["years-together", "years-interleaved"])
+def test_each_year_holds_its_rows_in_workbook_order(tmp_path, together) -> None:
+    """The parts by year: ascending years, the rows without a date last, each year's rows
+    in the order the workbook has them, whether a year's rows stand together (a slice of
+    the rows) or are spread out (put in year order first)."""
+    days = rows_for(date(2019, 12, 20), 30)  # 2019 and 2020
+    rows = days if together else [row for pair in zip(days[:15], days[15:], strict=True) for row in pair]
+    rows = [*rows, ["not a date", 1, 1, 0, 1.0, 0.5, 9]]  # a row without a readable date
+    path = tmp_path / "book.xlsx"
+    xlsx(path, {"Metrics": [HEADER, *rows]})
+    parsed = parse_workbook(path.name, path.read_bytes(), pii="mask")
+    years = [row[0].year if isinstance(row[0], date) else None for row in rows]
+    expected = {
+        year: [r + 2 for r, y in enumerate(years) if y == year] for year in dict.fromkeys(years)
+    }
+    parts = [(year, part.column("source_row_number").to_pylist()) for year, part in parsed.by_year(SHA)]
+    assert [year for year, _ in parts] == [2019, 2020, None]
+    assert dict(parts) == expected
