@@ -323,7 +323,7 @@ def read_fast_sheets(out_dir: Path, counted: dict[str, SheetCells]) -> dict[str,
             continue
         if split_row is not None:
             columns = _split.join_halves(
-                columns, meta["absolute"], meta["header_row"], _second(path), split_row
+                columns, meta["absolute"], meta["header_row"], _second(path, split_row), split_row
             )
             if columns is None:
                 continue  # the halves do not make the sheet: read cell by cell
@@ -342,15 +342,18 @@ def read_fast_sheets(out_dir: Path, counted: dict[str, SheetCells]) -> dict[str,
     return sheets
 
 
-def _second(path: Path) -> tuple[pa.RecordBatch, list[int]] | None:
-    """The second half the child read of a sheet cut in two (``<n>.arrow``'s
-    ``<n>.second.ipc``), with its columns' positions; None if there is none."""
+def _second(path: Path, row: int) -> tuple[pa.RecordBatch, list[int]] | None:
+    """The second half the child read of a sheet cut in two at ``row`` (``<n>.arrow``'s
+    ``<n>.second.ipc``), with its columns' positions; None if there is none, or if its
+    reader says it cut at another row."""
     second = path.with_suffix(".second.ipc")
     if not second.exists():
         return None
     with pa.memory_map(str(second)) as source:
         reader = pa.ipc.open_file(source)
         meta = json.loads(reader.schema.metadata[_METADATA_KEY])
+        if meta["row"] != row:
+            return None
         return reader.get_batch(0), list(meta["absolute"])
 
 

@@ -7,6 +7,7 @@ That the joined read equals the cell-by-cell read on every kind of workbook is
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import zipfile
@@ -272,3 +273,20 @@ def test_raw_files_of_a_sheet_read_in_halves_are_the_bytes_of_a_whole_read(
     by_cell = load.build_raw_objects(parse_workbook("book.xlsx", data), "ab" * 32, at)
     assert len(halves) == 3
     assert [o.data for o in halves] == [o.data for o in whole] == [o.data for o in by_cell]
+
+
+def test_halves_that_disagree_on_the_cut_are_not_joined(any_size, monkeypatch, cuts) -> None:
+    """Each half's reader finds the cut itself; should they ever disagree, the loader
+    does not join them (it would shift every row of the second half)."""
+    real = _split.cut_sheet
+
+    def off_by_one(*args: Any, **kwargs: Any) -> _split.Cut | None:
+        cut = real(*args, **kwargs)
+        return None if cut is None else dataclasses.replace(cut, row=cut.row + 1)
+
+    monkeypatch.setattr(_split, "cut_sheet", off_by_one)
+    data = _workbook(600)
+    read = _parse(data)
+    assert cuts == []  # the second half said another row: read cell by cell
+    monkeypatch.setattr(_fast, "FAST_READ_MIN_BYTES", 1 << 62)
+    assert read == _parse(data)
