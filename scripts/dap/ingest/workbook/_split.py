@@ -298,57 +298,16 @@ class _ZipOut:
         self.out = out
         self.fd = fd
         self.directory: list[bytes] = []
-        self.count = 0
 
     def _local(self, info: zipfile.ZipInfo, crc: int, compressed: int, size: int) -> bytes:
-        name = _name(info)
-        time, date = _dos_time(info.date_time)
-        return (
-            struct.pack(
-                "<IHHHHHIIIHH",
-                0x04034B50,
-                20,
-                info.flag_bits & 0x0800,
-                info.compress_type,
-                time,
-                date,
-                crc,
-                compressed,
-                size,
-                len(name),
-                0,
-            )
-            + name
-        )
+        return struct.pack("<I", 0x04034B50) + _entry(info, crc, compressed, size) + _name(info)
 
     def _central(
         self, info: zipfile.ZipInfo, crc: int, compressed: int, size: int, at: int
     ) -> None:
-        name = _name(info)
-        time, date = _dos_time(info.date_time)
-        self.directory.append(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                0x02014B50,
-                20,
-                20,
-                info.flag_bits & 0x0800,
-                info.compress_type,
-                time,
-                date,
-                crc,
-                compressed,
-                size,
-                len(name),
-                0,
-                0,
-                0,
-                0,
-                0,
-                at,
-            )
-            + name
-        )
+        # Made by and needed: version 2.0; then no comment, disk 0, no attributes.
+        head = struct.pack("<IH", 0x02014B50, 20) + _entry(info, crc, compressed, size)
+        self.directory.append(head + struct.pack("<HHHII", 0, 0, 0, 0, at) + _name(info))
 
     def copy(self, info: zipfile.ZipInfo) -> None:
         at = self.out.tell()
@@ -414,6 +373,18 @@ class _MemberOut:
         out.write(self.archive._local(self.info, self.crc, self.compressed, self.size))
         out.seek(after)
         self.archive._central(self.info, self.crc, self.compressed, self.size, self.at)
+
+
+def _entry(info: zipfile.ZipInfo, crc: int, compressed: int, size: int) -> bytes:
+    """The fields a member's local header and its central directory entry share: version
+    needed (2.0), flags (only UTF-8 names kept), method, time, CRC, sizes, the name's
+    length and no extra field."""
+    time, date = _dos_time(info.date_time)
+    flags = info.flag_bits & 0x0800
+    name = len(_name(info))
+    return struct.pack(
+        "<HHHHHIIIHH", 20, flags, info.compress_type, time, date, crc, compressed, size, name, 0
+    )
 
 
 def _name(info: zipfile.ZipInfo) -> bytes:

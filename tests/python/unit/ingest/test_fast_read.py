@@ -20,7 +20,7 @@ import pytest
 
 from dap.errors import DapError
 from dap.ingest.guard import _zip
-from dap.ingest.workbook import _fast, _read, _split, parse_workbook
+from dap.ingest.workbook import _fast, _split, parse_workbook
 from dap.ingest.workbook._parsed import ParsedWorkbook
 from testkit import realtools, tricky_cells
 from testkit.workbooks import HEADER, REQUIRED_HEADER, SHEET, rows_for
@@ -202,16 +202,7 @@ def test_a_cell_below_the_typing_rows_steps_aside_or_matches(
     both_ways(monkeypatch, fast_sheets, "odd-cell.xlsx", _book(build), "mask")
 
 
-def test_a_long_plain_export_is_read_fast(monkeypatch, fast_sheets) -> None:
-    cuts: list[int | None] = []
-    real = _read.read_fast_sheets
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        sheets = real(*args, **kwargs)
-        cuts.extend(sheet.split_row for sheet in sheets.values())
-        return sheets
-
-    monkeypatch.setattr(_read, "read_fast_sheets", spy)
+def test_a_long_plain_export_is_read_fast(monkeypatch, fast_sheets, cuts) -> None:
     data = _book(lambda book: _metrics_sheet(book, LONG_ROWS))
     assert both_ways(monkeypatch, fast_sheets, "long.xlsx", data) == [SHEET]
     assert cuts[0] is None  # read whole

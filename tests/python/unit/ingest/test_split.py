@@ -20,7 +20,7 @@ import pyarrow as pa
 import pytest
 
 from dap.ingest.guard import _zip
-from dap.ingest.workbook import _fast, _read, _split, parse_workbook
+from dap.ingest.workbook import _fast, _split, parse_workbook
 from testkit.workbooks import HEADER, SHEET, rows_for
 
 MEMBER = "xl/worksheets/sheet1.xml"
@@ -150,21 +150,6 @@ def _parse(data: bytes) -> dict[str, Any]:
         "table": parsed.to_arrow("0" * 64).to_pydict(),
         "sheets": [vars(s) for s in parsed.sheets],
     }
-
-
-@pytest.fixture
-def cuts(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
-    """The row each fast-read sheet was cut at (None: read whole), as the loader saw it."""
-    seen: list[int | None] = []
-    real = _read.read_fast_sheets
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        sheets = real(*args, **kwargs)
-        seen.extend(sheet.split_row for sheet in sheets.values())
-        return sheets
-
-    monkeypatch.setattr(_read, "read_fast_sheets", spy)
-    return seen
 
 
 def test_a_sheet_read_in_halves_is_the_sheet_read_cell_by_cell(any_size, monkeypatch, cuts) -> None:
