@@ -341,9 +341,7 @@ class Engine:
             raise AthenaQueryError(
                 "NOT_SUPPORTED", "Only EXTERNAL tables (or CTAS) are supported for Hive"
             )
-        if "location" not in props:
-            raise AthenaQueryError("SYNTAX_ERROR", "An external table needs a LOCATION")
-        if self._table_taken(statement, db, name):
+        if self._table_taken_or_placeless(statement, props, db, name, "An external table"):
             return Outcome("DDL", "CREATE_TABLE")
         columns = [_column_def(c) for c in schema_node.expressions]
         partition_keys = [_column_def(c) for c in props.get("partitioned_by_columns", [])]
@@ -388,6 +386,16 @@ class Engine:
         )
         return Outcome("DDL", "CREATE_TABLE")
 
+    def _table_taken_or_placeless(
+        self, statement: exp.Create, props: dict[str, Any], db: str, name: str, kind: str
+    ) -> bool:
+        """What the Hive and Iceberg CREATE TABLE both check before they differ: a LOCATION
+        is required (else SYNTAX_ERROR naming ``kind``), and whether the table exists
+        already (:meth:`_table_taken`: True under IF NOT EXISTS, else ALREADY_EXISTS)."""
+        if "location" not in props:
+            raise AthenaQueryError("SYNTAX_ERROR", f"{kind} needs a LOCATION")
+        return self._table_taken(statement, db, name)
+
     def _create_iceberg_table(
         self,
         statement: exp.Create,
@@ -401,9 +409,7 @@ class Engine:
             raise AthenaQueryError(
                 "NOT_SUPPORTED", "CREATE EXTERNAL TABLE is not supported for Iceberg tables"
             )
-        if "location" not in props:
-            raise AthenaQueryError("SYNTAX_ERROR", "An Iceberg table needs a LOCATION")
-        if self._table_taken(statement, db, name):
+        if self._table_taken_or_placeless(statement, props, db, name, "An Iceberg table"):
             return Outcome("DDL", "CREATE_TABLE")
         columns = [_column_def(c) for c in schema_node.expressions]
         settings = {
@@ -446,29 +452,23 @@ class Engine:
             result = workspace.run(translated)
             scanned = workspace.scanned_bytes
         result = result.rename_columns([n.lower() for n in result.column_names])
+        outcome = Outcome(
+            "DDL",
+            "CREATE_TABLE_AS_SELECT",
+            update_count=result.num_rows,
+            scanned_bytes=scanned,
+            translated=translated,
+        )
         if iceberg:
             self._warehouse.iceberg.create(
                 db, name, location, result, props.get("partitioning", []), _iceberg_settings(props)
             )
-            return Outcome(
-                "DDL",
-                "CREATE_TABLE_AS_SELECT",
-                update_count=result.num_rows,
-                scanned_bytes=scanned,
-                translated=translated,
-            )
+            return outcome
         partitioned_by = [p.lower() for p in props.get("partitioned_by", [])]
         _check_partition_order(result.column_names, partitioned_by)
-        columns = [
-            {"Name": n, "Type": arrow_to_hive(t, n)}
-            for n, t in _fields(result)
-            if n not in partitioned_by
-        ]
-        keys = [
-            {"Name": n, "Type": arrow_to_hive(t, n)}
-            for n, t in _fields(result)
-            if n in partitioned_by
-        ]
+        described = [{"Name": n, "Type": arrow_to_hive(t, n)} for n, t in _fields(result)]
+        columns = [c for c in described if c["Name"] not in partitioned_by]
+        keys = [c for c in described if c["Name"] in partitioned_by]
         for key in keys:
             if is_nested_type(key["Type"]):
                 # Hive partitions by primitive values only (a folder name per value).
@@ -494,13 +494,7 @@ class Engine:
             },
         )
         self._register_partitions(db, name, storage, location, partitioned_by, written)
-        return Outcome(
-            "DDL",
-            "CREATE_TABLE_AS_SELECT",
-            update_count=result.num_rows,
-            scanned_bytes=scanned,
-            translated=translated,
-        )
+        return outcome
 
     # INSERT ----------------------------------------------------------------------------
 
@@ -533,10 +527,7 @@ class Engine:
         target_columns = [(c["Name"].lower(), c["Type"]) for c in storage["Columns"]] + [
             (k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])
         ]
-        with _Workspace(self._warehouse) as workspace:
-            translated = workspace.prepare(query, database)
-            result = workspace.insert_shape(translated, target_columns, listed)
-            scanned = workspace.scanned_bytes
+        result, outcome = self._rows_to_insert(query, target_columns, listed, database)
         compression = str(table.get("Parameters", {}).get("parquet.compression", "gzip")).lower()
         location = storage["Location"]
         written = self._write_files(result, location, keys, query_id, compression, encode)
@@ -544,13 +535,29 @@ class Engine:
         self._register_partitions(
             db, name, storage, location, keys, [w for w in written if tuple(w) not in existing]
         )
-        return Outcome(
+        return outcome
+
+    def _rows_to_insert(
+        self,
+        query: exp.Query,
+        target_columns: list[tuple[str, str]],
+        listed: list[str],
+        database: str,
+    ) -> tuple[pa.Table, Outcome]:
+        """An INSERT's rows, shaped to the target's columns (Hive or Iceberg alike), and the
+        statement's outcome once they are written."""
+        with _Workspace(self._warehouse) as workspace:
+            translated = workspace.prepare(query, database)
+            result = workspace.insert_shape(translated, target_columns, listed)
+            scanned = workspace.scanned_bytes
+        outcome = Outcome(
             "DML",
             "INSERT",
             update_count=result.num_rows,
             scanned_bytes=scanned,
             translated=translated,
         )
+        return result, outcome
 
     def _insert_iceberg(
         self,
@@ -562,18 +569,9 @@ class Engine:
         database: str,
     ) -> Outcome:
         target_columns = [(c["Name"].lower(), c["Type"]) for c in _current_columns(table)]
-        with _Workspace(self._warehouse) as workspace:
-            translated = workspace.prepare(query, database)
-            result = workspace.insert_shape(translated, target_columns, listed)
-            scanned = workspace.scanned_bytes
+        result, outcome = self._rows_to_insert(query, target_columns, listed, database)
         self._warehouse.iceberg.append(db, name, result)
-        return Outcome(
-            "DML",
-            "INSERT",
-            update_count=result.num_rows,
-            scanned_bytes=scanned,
-            translated=translated,
-        )
+        return outcome
 
     # DROP / ALTER ----------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ import csv
 import io
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -38,13 +37,13 @@ from testkit.support import (
     REPO_ROOT,
     DbtResult,
     chromium_or_skip,
+    copy_project,
     is_blank,
     run_dap,
     run_dbt_cli,
 )
 
 pytestmark = pytest.mark.dbt
-PROJECT_PARTS = ("dbt_project.yml", ".dbtignore", "models", "macros", "tests", "analyses")
 
 
 @dataclass
@@ -114,12 +113,7 @@ def test_documentation_coverage_is_complete(built: Built) -> None:
 def test_documentation_coverage_fails_when_a_column_description_is_deleted(
     built: Built, tmp_path: Path
 ) -> None:
-    scratch = tmp_path / "project"
-    scratch.mkdir()
-    for part in PROJECT_PARTS:
-        source = REPO_ROOT / part
-        copy = shutil.copytree if source.is_dir() else shutil.copy
-        copy(source, scratch / part)
+    scratch = copy_project(tmp_path / "project")
     models = scratch / "models" / "marts" / "_marts__models.yml"
     text = models.read_text()
     yearly = text.index("  - name: fct_calls_handled_yearly")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -11,6 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_PARTS = ("dbt_project.yml", ".dbtignore", "models", "macros", "tests", "analyses")
+"""What a copy of the dbt project needs (copy_project)."""
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the dbt project's own files in ``target`` (made here), for a test that
+    changes a model or adds one without touching the repository."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part)
+        else:
+            shutil.copy(source, target / part)
+    return target
+
+
 REAL_CSV = REPO_ROOT.parent / "shared" / "data" / "3-1-1-contact-centre-metrics.csv"
 BIN = Path(sys.executable).parent
 

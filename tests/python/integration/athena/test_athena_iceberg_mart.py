@@ -12,7 +12,6 @@ the same rows.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,14 +22,13 @@ import pytest
 
 from athena_local import AthenaLocal
 from testkit.athena_lake import prepare_lake, query_pages, session
-from testkit.support import BIN, REPO_ROOT, DbtResult, run_dbt_cli
+from testkit.support import BIN, REPO_ROOT, DbtResult, copy_project, run_dbt_cli
 from testkit.workbooks import simple_book
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
 LAKE_BUCKET = "vancouver-311-iceberg-lake"
 RESULTS_BUCKET = "vancouver-311-iceberg-results"
-PROJECT_PARTS = ("dbt_project.yml", ".dbtignore", "models", "macros", "tests", "analyses")
 DAILY = "fct_contact_centre_daily"
 ICEBERG = f"{DAILY}_iceberg"
 # Set by the time of a build, or by which model wrote the row.
@@ -79,13 +77,7 @@ class Lake:
 
 def _scratch_project(root: Path) -> Path:
     """The project, plus the daily mart as an Iceberg table merged on `date`."""
-    root.mkdir()
-    for part in PROJECT_PARTS:
-        source = REPO_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, root / part)
-        else:
-            shutil.copy(source, root / part)
+    copy_project(root)
     sql = (REPO_ROOT / "models" / "marts" / f"{DAILY}.sql").read_text()
     config = re.compile(r"\{\{\s*config\(.*?\)\s*\}\}", re.DOTALL)
     assert len(config.findall(sql)) == 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +25,15 @@ import yaml
 from athena_local import AthenaLocal
 from athena_local.serve import create_lake_key, create_protected_bucket
 from testkit.athena_lake import query_pages, session
-from testkit.support import ATHENA_REGION, BIN, REPO_ROOT, DbtResult, aws_env, run_dbt_cli
+from testkit.support import (
+    ATHENA_REGION,
+    BIN,
+    REPO_ROOT,
+    DbtResult,
+    aws_env,
+    copy_project,
+    run_dbt_cli,
+)
 from testkit.workbooks import simple_book
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
@@ -45,7 +52,6 @@ MARTS = {
 # When each extract was loaded differs between the two loads by design.
 LOAD_TIME_COLUMNS = {"ingested_at", "extracts_ingested_through", "dbt_invocation_id", "built_at"}
 """Columns set by the time of a load or a build, which differ between the two targets."""
-PROJECT_PARTS = ("dbt_project.yml", ".dbtignore", "models", "macros", "tests", "analyses")
 
 
 @dataclass
@@ -321,13 +327,7 @@ models:
 @pytest.fixture(scope="module")
 def scratch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project with one seeded Athena-only fault per model."""
-    scratch = tmp_path_factory.mktemp("scratch-project")
-    for part in PROJECT_PARTS:
-        source = REPO_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, scratch / part)
-        else:
-            shutil.copy(source, scratch / part)
+    scratch = copy_project(tmp_path_factory.mktemp("scratch-project"))
     faults = scratch / "models" / "scratch"
     faults.mkdir()
     for name, (sql, _) in FAULTS.items():
